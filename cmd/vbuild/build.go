@@ -1,0 +1,16 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/vr-paas/vr/pkg/cli"
+)
+
+func newBuildCmd(d *cli.Deps) *cobra.Command {
+	return &cobra.Command{
+		Use:   "build FILE",
+		Short: "Build the app described by FILE (app.yaml or build_result.yaml)",
+		Args:  cli.ExactArgs("FILE"),
+		RunE:  cli.NotImplemented,
+	}
+}

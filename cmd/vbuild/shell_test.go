@@ -1,0 +1,13 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/vr-paas/vr/pkg/cli/clitest"
+)
+
+func TestShellNotImplemented(t *testing.T) {
+	clitest.RunTable(t, newRootCmd, []clitest.Case{
+		{Args: []string{"shell", "app.yaml"}, Code: 3, Stderr: "vbuild: shell: not implemented yet", StderrLine: true},
+	})
+}

@@ -1,0 +1,19 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/vr-paas/vr/pkg/cli/clitest"
+)
+
+func TestCommandLine(t *testing.T) {
+	cases := append(clitest.StandardCases("vruntime"),
+		clitest.Case{Args: nil, Code: 2, Stderr: "vruntime: missing command (one of: run, setup, shell, teardown, uptest)", StderrLine: true},
+		clitest.Case{Args: []string{"start", "proc.yaml"}, Code: 2, Stderr: `unknown command "start"`, StderrLine: true},
+		clitest.Case{Args: []string{"setup"}, Code: 2, Stderr: "vruntime: setup: missing argument PROC_YAML", StderrLine: true},
+	)
+	for _, sub := range []string{"setup", "run", "uptest", "teardown", "shell"} {
+		cases = append(cases, clitest.Case{Args: []string{sub, "proc.yaml"}, Code: 3, Stderr: "vruntime: " + sub + ": not implemented yet", StderrLine: true})
+	}
+	clitest.RunTable(t, newRootCmd, cases)
+}
