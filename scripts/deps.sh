@@ -10,6 +10,8 @@ PACKAGES=(
   busybox-static debootstrap
   # version control
   git mercurial
+  # cross-checks of our YAML with the original's library (PyYAML)
+  python3 python3-yaml
   # tools used by tests and benchmarks
   tar gzip bzip2 xz-utils ca-certificates
 )

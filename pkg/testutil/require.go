@@ -25,6 +25,13 @@ func required(feature string) bool {
 	return false
 }
 
+// Missing skips the test with a message saying what is missing, or fails it when
+// VR_TEST_REQUIRE names the feature ("root", "lxc", "bin") or is "all".
+func Missing(t testing.TB, feature, format string, args ...any) {
+	t.Helper()
+	skipOrFail(t, feature, format, args...)
+}
+
 // skipOrFail skips the test with msg, or fails it when the feature is required.
 func skipOrFail(t testing.TB, feature, format string, args ...any) {
 	t.Helper()
