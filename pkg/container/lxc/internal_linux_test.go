@@ -1,0 +1,224 @@
+//go:build linux
+
+package lxc
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vr-paas/vr/pkg/container"
+)
+
+func TestUnescapeMount(t *testing.T) {
+	for in, want := range map[string]string{
+		"/sys/fs/cgroup":      "/sys/fs/cgroup",
+		`/mnt/with\040space`:  "/mnt/with space",
+		`/tab\011and\134back`: "/tab\tand\\back",
+		`/trailing\04`:        `/trailing\04`,
+	} {
+		if got := unescapeMount(in); got != want {
+			t.Errorf("unescapeMount(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestHierarchyDir(t *testing.T) {
+	h := hierarchy{mount: "/sys/fs/cgroup/memory", root: "/"}
+	if got := h.dir("/a/b"); got != "/sys/fs/cgroup/memory/a/b" {
+		t.Errorf("dir = %q", got)
+	}
+	// A cgroup filesystem mounted from a sub-cgroup (as inside a container).
+	h = hierarchy{mount: "/sys/fs/cgroup/memory", root: "/lxc.payload.x"}
+	for cg, want := range map[string]string{
+		"/lxc.payload.x":      "/sys/fs/cgroup/memory",
+		"/lxc.payload.x/sub":  "/sys/fs/cgroup/memory/sub",
+		"/lxc.payload.xother": "",
+		"/":                   "",
+	} {
+		if got := h.dir(cg); got != want {
+			t.Errorf("dir(%q) = %q, want %q", cg, got, want)
+		}
+	}
+}
+
+func TestLookupCgroup(t *testing.T) {
+	m := map[string]string{"cpuacct,cpu": "/a", "memory": "/m", "name=systemd": "/s", "": "/u"}
+	for _, tc := range []struct {
+		h    hierarchy
+		want string
+		ok   bool
+	}{
+		{hierarchy{key: "memory", controllers: []string{"memory"}}, "/m", true},
+		{hierarchy{key: "cpu,cpuacct", controllers: []string{"cpu", "cpuacct"}}, "/a", true},
+		{hierarchy{key: "name=systemd", controllers: []string{"name=systemd"}}, "/s", true},
+		{hierarchy{v2: true}, "/u", true},
+		{hierarchy{key: "pids", controllers: []string{"pids"}}, "", false},
+	} {
+		got, ok := lookupCgroup(m, tc.h)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("lookupCgroup(%q) = %q, %v; want %q, %v", tc.h.key, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestProbeCgroupsOnThisHost(t *testing.T) {
+	ch, err := probeCgroups()
+	if err != nil {
+		t.Skipf("no usable cgroup filesystem here: %v", err)
+	}
+	if len(ch.hierarchies) == 0 || len(ch.hierarchies) != len(ch.bases) {
+		t.Fatalf("hierarchies %v, bases %v", ch.hierarchies, ch.bases)
+	}
+	info := ch.hostInfo()
+	if info.Cgroup != container.CgroupV1 && info.Cgroup != container.CgroupV2 {
+		t.Errorf("cgroup version %d", info.Cgroup)
+	}
+	dirs := ch.containerDirs("x")
+	if len(dirs) != 2*len(ch.bases) || !strings.HasSuffix(dirs[0], "/vr.payload.x") || !strings.HasSuffix(dirs[1], "/vr.monitor.x") {
+		t.Errorf("containerDirs = %v", dirs)
+	}
+	// restoreSelf with the current cgroups is a no-op.
+	saved, err := selfCgroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.restoreSelf(saved); err != nil {
+		t.Errorf("restoreSelf(current) = %v", err)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	for _, tc := range []struct {
+		script string
+		want   int
+	}{{"exit 0", 0}, {"exit 7", 7}, {"kill -TERM $$", 143}, {"kill -KILL $$", 137}} {
+		cmd := exec.Command("/bin/sh", "-c", tc.script)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var ws unix.WaitStatus
+		if _, err := unix.Wait4(cmd.Process.Pid, &ws, 0, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := exitCode(ws); got != tc.want {
+			t.Errorf("%q: exitCode = %d, want %d", tc.script, got, tc.want)
+		}
+	}
+}
+
+func TestWaitGoneAndAlive(t *testing.T) {
+	if !alive(os.Getpid()) {
+		t.Error("alive(self) = false")
+	}
+	cmd := exec.Command("sleep", "0.1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	if err := waitGone(pid, 50*time.Millisecond, nil); err == nil {
+		t.Error("waitGone returned before the process exited")
+	}
+	// A zombie (exited, not reaped yet) counts as gone.
+	if err := waitGone(pid, 5*time.Second, nil); err != nil {
+		t.Errorf("waitGone: %v", err)
+	}
+	if alive(pid) {
+		t.Error("alive(zombie) = true")
+	}
+	_ = cmd.Wait()
+	if err := waitGone(pid, time.Second, nil); err != nil {
+		t.Errorf("waitGone(reaped) = %v", err)
+	}
+	if err := waitGonePolling(pid, time.Second); err != nil {
+		t.Errorf("waitGonePolling(reaped) = %v", err)
+	}
+}
+
+// TestStdioPipes plays the process by hand on the child ends.
+func TestStdioPipes(t *testing.T) {
+	var out, errb bytes.Buffer
+	st, err := openStdio(container.Streams{In: strings.NewReader("input"), Out: &out, Err: &errb}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := io.ReadAll(st.child[0])
+	_, _ = st.child[1].WriteString("to stdout")
+	_, _ = st.child[2].WriteString("to stderr")
+	st.started()
+	st.finish(0)
+	if string(in) != "input" || out.String() != "to stdout" || errb.String() != "to stderr" {
+		t.Errorf("stdin %q, stdout %q, stderr %q", in, out.String(), errb.String())
+	}
+
+	// No stdin means /dev/null; nil writers discard.
+	st, err = openStdio(container.Streams{}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := st.child[0].Read(make([]byte, 1)); n != 0 {
+		t.Error("stdin is not empty")
+	}
+	_, _ = st.child[1].WriteString("discarded")
+	st.started()
+	st.finish(0)
+}
+
+// TestStdioDrainTimeout: a process's child that keeps stdout open does not hold finish.
+func TestStdioDrainTimeout(t *testing.T) {
+	var out bytes.Buffer
+	st, err := openStdio(container.Streams{Out: &out}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := unix.Dup(int(st.child[1].Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(held)
+	_, _ = st.child[1].WriteString("before exit")
+	st.started()
+	start := time.Now()
+	st.finish(100 * time.Millisecond)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("finish took %v", d)
+	}
+	if out.String() != "before exit" {
+		t.Errorf("stdout %q", out.String())
+	}
+}
+
+func TestStdioTTY(t *testing.T) {
+	ptmx := func() (int, error) {
+		return unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	}
+	if _, err := os.Stat("/dev/ptmx"); err != nil {
+		t.Skip("no /dev/ptmx")
+	}
+	var out bytes.Buffer
+	st, err := openStdio(container.Streams{In: strings.NewReader("typed\n"), Out: &out}, true, ptmx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.child[0] != st.child[1] || st.child[1] != st.child[2] || !isTerminal(int(st.child[0].Fd())) {
+		t.Fatal("the process's stdio is not one terminal")
+	}
+	line := make([]byte, 64)
+	n, err := st.child[0].Read(line)
+	if err != nil || string(line[:n]) != "typed\n" {
+		t.Errorf("read from the pty: %q, %v", line[:n], err)
+	}
+	_, _ = st.child[1].WriteString("shown\n")
+	st.started()
+	st.finish(0)
+	// The terminal echoes the input and turns \n into \r\n.
+	if got := out.String(); !strings.Contains(got, "typed\r\n") || !strings.Contains(got, "shown\r\n") {
+		t.Errorf("pty output %q", got)
+	}
+}
