@@ -8,6 +8,6 @@ grep -rl --include='*_test.go' '^func Fuzz' pkg cmd 2>/dev/null | while read -r 
   dir=./$(dirname "$f")
   for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //'); do
     echo "fuzz $dir $fn ($t)"
-    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" "$dir" >/tmp/vr-fuzz.log 2>&1 || { cat /tmp/vr-fuzz.log; exit 1; }
+    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" -fuzzminimizetime 200x "$dir" >/tmp/vr-fuzz.log 2>&1 || { cat /tmp/vr-fuzz.log; exit 1; }
   done
 done
