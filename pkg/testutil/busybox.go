@@ -32,7 +32,7 @@ func MakeBusyboxRootfs(dir string) error {
 			return err
 		}
 	}
-	if err := os.Chmod(filepath.Join(dir, "tmp"), 0o1777); err != nil {
+	if err := os.Chmod(filepath.Join(dir, "tmp"), 0o777|os.ModeSticky); err != nil {
 		return err
 	}
 	src, err := os.ReadFile(BusyboxPath)
