@@ -386,6 +386,9 @@ func (s *session) containerSpec() (container.Spec, error) {
 		Limits:      s.limits(),
 		Network:     s.opts.Network,
 		StopTimeout: s.opts.StopTimeout,
+		// The host's setuid binaries (su, sudo, mount) are visible on the host layout; they
+		// must not give the buildpack back the privileges the container took away.
+		NoNewPrivs: true,
 	}
 	if s.image != "" {
 		spec.Rootfs.Overlay = &container.Overlay{Lower: s.image, Upper: filepath.Join(s.work, "ovl", "upper")}

@@ -116,6 +116,9 @@ func RenderLXCConfig(spec Spec, host HostInfo) (string, error) {
 	line("lxc.console.path", "none")
 	line("lxc.apparmor.profile", "unconfined")
 	line("lxc.cap.drop", capDrop)
+	if spec.NoNewPrivs {
+		line("lxc.no_new_privs", "1")
+	}
 	if host.Devices || host.Cgroup == CgroupV2 {
 		prefix := "lxc.cgroup.devices."
 		if host.Cgroup == CgroupV2 {

@@ -51,6 +51,10 @@ type Spec struct {
 	Limits Limits
 	// Network is NetworkHost or NetworkNone ("" means NetworkNone).
 	Network Network
+	// NoNewPrivs sets no_new_privs for every process of the container, so that setuid and
+	// setgid binaries (a host's su, sudo or mount bind-mounted into a build container) cannot
+	// raise an unprivileged process's privileges.
+	NoNewPrivs bool
 	// StopTimeout is the grace period between the SIGTERM sent when the context is
 	// cancelled and the SIGKILL that follows; zero means DefaultStopTimeout.
 	StopTimeout time.Duration

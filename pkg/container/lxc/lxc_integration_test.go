@@ -823,3 +823,19 @@ func TestStartFailureIsReportedAndCleanedUp(t *testing.T) {
 	}
 	assertNothingLeft(t, b, spec)
 }
+
+// TestNoNewPrivs: with Spec.NoNewPrivs the process (attached, not only init) runs with
+// no_new_privs set, so setuid binaries cannot raise its privileges; without it, it does not.
+func TestNoNewPrivs(t *testing.T) {
+	testutil.RequireLXC(t)
+	b := newBackend(t)
+	for _, want := range []string{"0", "1"} {
+		spec := busyboxSpec(t, "/bin/sh", "-c", "grep NoNewPrivs /proc/self/status")
+		spec.NoNewPrivs = want == "1"
+		spec.UID, spec.GID = 65534, 65534
+		code, out, errOut := run(t, b, spec, "")
+		if code != 0 || strings.Fields(out)[len(strings.Fields(out))-1] != want {
+			t.Errorf("NoNewPrivs=%v: exit %d, stdout %q, stderr %q; want NoNewPrivs %s", spec.NoNewPrivs, code, out, errOut, want)
+		}
+	}
+}
