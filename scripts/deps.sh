@@ -17,7 +17,7 @@ PACKAGES=(
   # tools used by tests and benchmarks
   tar gzip bzip2 xz-utils ca-certificates
   # balancers and host transport (vrcli pool; tests start their own instances on loopback)
-  nginx varnish haproxy apache2 openssh-server openssh-client util-linux socat procps
+  nginx varnish haproxy apache2 openssh-server openssh-client util-linux socat procps sudo
 )
 
 missing=()
