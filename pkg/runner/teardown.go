@@ -1,0 +1,139 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vr-paas/vr/pkg/schema"
+)
+
+// Teardown removes everything of the proc at procYAML that setup and the commands made: its
+// containers (the proc's own, and shell or uptest containers still open), any mount left
+// below its folder, and the folder itself (which usually holds proc.yaml). Builds and images
+// stay: other procs share them. A proc that is not there is success: when procYAML does not
+// exist either, the proc is found by the name of the folder holding it if that is a proc
+// folder of this runner's root, else there is nothing to do. It takes the locks.
+func (r *Runner) Teardown(ctx context.Context, procYAML string) error {
+	var name schema.ProcName
+	p, err := Load(procYAML, Precise) // any variant: the image keys do not matter here
+	switch {
+	case err == nil:
+		name = p.Name
+	case errors.Is(err, fs.ErrNotExist):
+		dir := filepath.Dir(procYAML)
+		n, perr := schema.ParseProcName(filepath.Base(dir))
+		abs, _ := filepath.Abs(dir)
+		if perr != nil || abs != LayoutOf(r.Root, n).ProcDir() {
+			r.say("%s does not exist: nothing to tear down", procYAML)
+			return nil
+		}
+		name = n
+	default:
+		return err
+	}
+	l := LayoutOf(r.Root, name)
+	r.say("Tearing down %s", l.Name)
+
+	var ls locks
+	defer ls.unlock()
+	if p != nil {
+		if err := ls.lockProcYAML(procYAML); err != nil {
+			return err
+		}
+	}
+	procDir := l.ProcDir()
+	if _, err := os.Stat(procDir); err == nil {
+		if err := ls.lockProcDir(l); err != nil {
+			return err
+		}
+	}
+
+	// Containers: the proc's (left by a killed runner), then shells and uptests.
+	var errs []error
+	if err := r.Backend.Cleanup(ctx, ContainerName(name)); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, r.sweepTemps(l, true)...)
+	if len(errs) > 0 {
+		return fmt.Errorf("tear down %s: %w", l.Name, errors.Join(errs...))
+	}
+
+	// Mounts below the folder in this mount namespace (containers mount in their own, so
+	// normally there are none), then the folder.
+	for _, mp := range mountsBelow(procDir) {
+		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, fmt.Errorf("unmount %s: %w", mp, err))
+		}
+	}
+	if err := os.RemoveAll(procDir); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("tear down %s: %w", l.Name, errors.Join(errs...))
+	}
+	r.say("Removed %s", procDir)
+	return nil
+}
+
+// mountsBelow lists the mount points at or below dir in this mount namespace, deepest first.
+func mountsBelow(dir string) []string {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	var mps []string
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		f := strings.Fields(string(line))
+		if len(f) < 5 {
+			continue
+		}
+		mp := unescapeMount(f[4])
+		if mp == dir || strings.HasPrefix(mp, dir+"/") {
+			mps = append(mps, mp)
+		}
+	}
+	slices.Reverse(mps)
+	return mps
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space, and so on).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) {
+			if v, ok := octal(s[i+1 : i+4]); ok {
+				b.WriteByte(v)
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func octal(s string) (byte, bool) {
+	if len(s) != 3 {
+		return 0, false
+	}
+	var v int
+	for _, c := range s {
+		if c < '0' || c > '7' {
+			return 0, false
+		}
+		v = v*8 + int(c-'0')
+	}
+	return byte(v), v < 256
+}
