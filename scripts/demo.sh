@@ -51,4 +51,43 @@ cp build_result.yaml replay.yaml
 "$bin/vbuild" build -q --json replay.yaml
 [ "$(md5sum <build.tar.gz)" = "$first" ] && echo "byte-identical build.tar.gz: $first"
 "$bin/vbuild" cache purge hello
+
+section "vruntime-precise: run that build as a proc, call it over HTTP, run its uptests"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+proc=hello-master-demo-$(cut -c1-8 <<<"$first")-web-$port
+mkdir -p "$VR_ROOT/procs/$proc"
+cat >"$VR_ROOT/procs/$proc/proc.yaml" <<YAML
+app_name: hello
+version: master
+config_name: demo
+release_hash: $(cut -c1-8 <<<"$first")
+proc_name: web
+port: $port
+host: 127.0.0.1
+user: nobody
+build_url: $demo/build.tar.gz
+build_md5: $(cut -d' ' -f1 <<<"$first")
+mem_limit: 64M
+env:
+  GREETING: "it's \$HOME, \"quoted\""
+YAML
+py=$VR_ROOT/procs/$proc/proc.yaml
+cat "$py"
+"$bin/vruntime-precise" setup "$py"
+"$bin/vruntime-precise" run "$py" > "$demo/proc.log" 2>&1 &
+runner=$!
+get() { python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode(), end="")' "$1"; }
+for _ in $(seq 100); do
+  get "http://127.0.0.1:$port/" >"$demo/page" 2>/dev/null && break
+  sleep 0.1
+done
+echo "== GET http://127.0.0.1:$port/"; cat "$demo/page"
+echo "== a second run of the same proc is refused:"
+"$bin/vruntime-precise" run "$py" || echo "(exit $?)"
+echo "== vruntime-precise uptest"
+"$bin/vruntime-precise" uptest "$py"
+echo "== SIGTERM to the runner"
+kill -TERM "$runner"; wait "$runner" || echo "(runner exited with $?)"
+"$bin/vruntime-precise" teardown "$py"
+echo "== after teardown: $(ls "$VR_ROOT/procs" | wc -l) procs left"
 cd "$top"
