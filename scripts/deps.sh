@@ -4,6 +4,8 @@
 set -euo pipefail
 
 PACKAGES=(
+  # build: make runs everything; cgo (go-lxc) needs a C toolchain and pkg-config
+  make gcc libc6-dev pkg-config
   # containers
   lxc lxc-dev liblxc1 uidmap
   # test images

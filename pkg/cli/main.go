@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -65,7 +66,13 @@ func StdStreams() Streams {
 type Deps struct {
 	Streams Streams
 	Config  *viper.Viper
+
+	sighupForwarded atomic.Bool
 }
+
+// ForwardSIGHUP tells Main that the running command passes SIGHUP on (to a proc), so SIGHUP
+// must not cancel the command's context.
+func (d *Deps) ForwardSIGHUP() { d.sighupForwarded.Store(true) }
 
 // NewDeps returns Deps over the given streams with settings read from VR_* variables.
 func NewDeps(s Streams) *Deps {
@@ -77,17 +84,42 @@ func NewDeps(s Streams) *Deps {
 }
 
 // Main builds the root command, runs it with args under a context that is cancelled by
-// SIGINT or SIGTERM, prints a failure as one line on stderr, and returns the exit code.
+// SIGINT, SIGTERM or SIGHUP (a closed terminal or ssh session must also let commands tear
+// down their containers), prints a failure as one line on stderr, and returns the exit code.
 // It never calls os.Exit, so tests can call it directly.
+//
+// A command that forwards SIGHUP to what it runs (vruntime run) calls Deps.ForwardSIGHUP, and
+// then SIGHUP no longer cancels the context.
 func Main(newRoot func(*Deps) *cobra.Command, args []string, s Streams) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return Run(ctx, newRoot, args, s)
+	d := NewDeps(s)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case sig := <-sigs:
+				if sig == syscall.SIGHUP && d.sighupForwarded.Load() {
+					continue
+				}
+				cancel()
+			}
+		}
+	}()
+	return run(ctx, d, newRoot, args)
 }
 
 // Run is Main with an explicit context.
 func Run(ctx context.Context, newRoot func(*Deps) *cobra.Command, args []string, s Streams) int {
-	d := NewDeps(s)
+	return run(ctx, NewDeps(s), newRoot, args)
+}
+
+func run(ctx context.Context, d *Deps, newRoot func(*Deps) *cobra.Command, args []string) int {
+	s := d.Streams
 	root := newRoot(d)
 	prepare(root)
 	root.SetArgs(args)

@@ -50,7 +50,7 @@ type Result struct {
 func Fetch(ctx context.Context, rawURL, dest string, opts Options) (Result, error) {
 	res, err := fetch(ctx, rawURL, dest, opts)
 	if err != nil {
-		return Result{}, fmt.Errorf("fetch %s: %w", rawURL, err)
+		return Result{}, fmt.Errorf("fetch %s: %w", Redact(rawURL), err)
 	}
 	return res, nil
 }
@@ -86,7 +86,7 @@ func fetch(ctx context.Context, rawURL, dest string, opts Options) (Result, erro
 		if err != nil {
 			return Result{}, err
 		}
-		if w.check(rawURL, sums) == nil {
+		if w.check(Redact(rawURL), sums) == nil {
 			progressf(opts.Progress, "using %s (%d bytes, md5 %s)\n", dest, fi.Size(), sums.MD5)
 			return Result{Path: dest, MD5: sums.MD5, SHA256: sums.SHA256}, nil
 		}
@@ -169,7 +169,7 @@ func download(ctx context.Context, src source, rawURL, dest string, w want, opts
 		return Sums{}, err
 	}
 	sums := h.sums()
-	if err := w.check(rawURL, sums); err != nil {
+	if err := w.check(Redact(rawURL), sums); err != nil {
 		return Sums{}, err
 	}
 	// CreateTemp makes the file 0600; the cache is world-readable as the original's was.
@@ -202,12 +202,12 @@ func copyHTTP(ctx context.Context, u string, w io.Writer, dest string, opts Opti
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return 0, &StatusError{URL: u, StatusCode: resp.StatusCode, Status: resp.Status}
+		return 0, &StatusError{URL: Redact(u), StatusCode: resp.StatusCode, Status: resp.Status}
 	}
 	if resp.ContentLength >= 0 {
-		progressf(opts.Progress, "downloading %s to %s (%d bytes)\n", u, dest, resp.ContentLength)
+		progressf(opts.Progress, "downloading %s to %s (%d bytes)\n", Redact(u), dest, resp.ContentLength)
 	} else {
-		progressf(opts.Progress, "downloading %s to %s\n", u, dest)
+		progressf(opts.Progress, "downloading %s to %s\n", Redact(u), dest)
 	}
 	n, err := io.CopyBuffer(w, resp.Body, make([]byte, copyBufSize))
 	if err != nil {
@@ -261,4 +261,14 @@ func syncDir(dir string) {
 	}
 	_ = d.Sync()
 	_ = d.Close()
+}
+
+// Redact returns rawURL with the password of its user info, if any, replaced by "xxxxx", for
+// messages and logs: a URL such as https://user:token@host/x must not print its token.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		return rawURL
+	}
+	return u.Redacted()
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vr-paas/vr/pkg/flock"
+	"github.com/vr-paas/vr/pkg/testutil"
 )
 
 func TestTryLockHeld(t *testing.T) {
@@ -63,9 +64,7 @@ func TestAcquireWaitsAndHonoursContext(t *testing.T) {
 // TestLockHeldByOtherProcess checks the lock excludes another process (flock(1) from
 // util-linux) and is released when that process is killed.
 func TestLockHeldByOtherProcess(t *testing.T) {
-	if _, err := exec.LookPath("flock"); err != nil {
-		t.Skip("flock(1) not installed")
-	}
+	testutil.RequireBinary(t, "flock")
 	p := filepath.Join(t.TempDir(), "x.lock")
 	if err := os.WriteFile(p, nil, 0o644); err != nil {
 		t.Fatal(err)

@@ -272,7 +272,8 @@ func (j *BuildJob) Marshal() ([]byte, error) {
 	return encodeNode(n)
 }
 
-// WriteFile validates the job and writes it to path atomically (mode 0644).
+// WriteFile validates the job and writes it to path atomically: mode 0644, or 0600 when it
+// holds env values (they are often secrets).
 func (j *BuildJob) WriteFile(path string) error {
 	if err := j.Validate(); err != nil {
 		return at(err, path, 0)
@@ -281,5 +282,5 @@ func (j *BuildJob) WriteFile(path string) error {
 	if err != nil {
 		return at(err, path, 0)
 	}
-	return WriteFileAtomic(path, data, 0o644)
+	return WriteFileAtomic(path, data, envFileMode(j.Env))
 }

@@ -66,3 +66,12 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
 	}
 	return nil
 }
+
+// envFileMode is the mode of a file that echoes an env map: readable by its owner only when the
+// map has values, since they are often secrets (passwords, tokens).
+func envFileMode(env map[string]string) os.FileMode {
+	if len(env) > 0 {
+		return 0o600
+	}
+	return 0o644
+}

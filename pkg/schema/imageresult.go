@@ -115,7 +115,8 @@ func (r *ImageResult) Marshal() ([]byte, error) {
 	}))
 }
 
-// WriteFile validates the record and writes it to path atomically (mode 0644).
+// WriteFile validates the record and writes it to path atomically: mode 0644, or 0600 when it
+// holds env values (they are often secrets).
 func (r *ImageResult) WriteFile(path string) error {
 	if err := r.Validate(); err != nil {
 		return at(err, path, 0)
@@ -124,5 +125,5 @@ func (r *ImageResult) WriteFile(path string) error {
 	if err != nil {
 		return at(err, path, 0)
 	}
-	return WriteFileAtomic(path, data, 0o644)
+	return WriteFileAtomic(path, data, envFileMode(r.Env))
 }

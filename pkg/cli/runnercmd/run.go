@@ -42,6 +42,7 @@ proc is refused.`,
 		}
 		r.StopTimeout = stopTimeout()
 		sigs := make(chan os.Signal, 4)
+		e.d.ForwardSIGHUP() // SIGHUP is the proc's (e.g. reload), not a reason to stop it
 		signal.Notify(sigs, forwardedSignals...)
 		defer signal.Stop(sigs)
 		s := e.d.Streams
