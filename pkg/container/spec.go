@@ -142,14 +142,18 @@ type Limits struct {
 
 // Streams connects a process to its caller.
 type Streams struct {
-	// In is copied to the process's stdin; nil means /dev/null.
+	// In is copied to the process's stdin; nil means /dev/null. Reading it stops when
+	// the process exits. An *os.File (a terminal, a pipe) is read so that this read can
+	// be interrupted, and nothing after the process's end is consumed; the copy from any
+	// other reader may remain blocked in a Read, and the data that Read returns is lost.
 	In io.Reader
 	// Out and Err receive the process's stdout and stderr; nil discards. With TTY, Out
 	// receives both. They are always fed through pipes (or the pty), never handed to the
-	// container, so a file given here keeps its owner and mode.
+	// container, so a file given here keeps its owner and mode. When Out and Err are the
+	// same writer, its writes are serialised.
 	Out, Err io.Writer
 	// Signals, when set, are forwarded to the process as they arrive (typically fed by
-	// signal.Notify for SIGTERM, SIGINT and SIGHUP).
+	// signal.Notify for SIGTERM, SIGINT and SIGHUP). Closing it ends the forwarding.
 	Signals <-chan os.Signal
 }
 

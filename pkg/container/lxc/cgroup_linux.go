@@ -122,15 +122,20 @@ func readProcCgroups(pid string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseProcCgroups(string(data)), nil
+}
+
+// parseProcCgroups parses the content of a /proc/PID/cgroup file.
+func parseProcCgroups(data string) map[string]string {
 	m := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(data), "\n") {
 		parts := strings.SplitN(line, ":", 3)
 		if len(parts) != 3 {
 			continue
 		}
 		m[parts[1]] = parts[2]
 	}
-	return m, nil
+	return m
 }
 
 // lookupCgroup finds h's entry in a /proc/PID/cgroup map. The controller order may differ
@@ -176,20 +181,44 @@ func probeCgroups() (*cgroupHost, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the host init's cgroups: %w", err)
 	}
+	return newCgroupHost(hs, init), nil
+}
+
+// newCgroupHost computes the container cgroup bases from the mounted hierarchies and the
+// host init's /proc/1/cgroup entries.
+func newCgroupHost(hs []hierarchy, init map[string]string) *cgroupHost {
 	ch := &cgroupHost{}
 	for _, h := range hs {
 		cg, ok := lookupCgroup(init, h)
 		if !ok {
 			continue
 		}
-		base := h.dir(cg)
+		// On systemd hosts PID 1 sits in /init.scope; liblxc creates the containers'
+		// cgroups next to it, not below it.
+		base := h.dir(pruneInitScope(cg))
 		if base == "" {
 			continue
 		}
 		ch.hierarchies = append(ch.hierarchies, h)
 		ch.bases = append(ch.bases, base)
 	}
-	return ch, nil
+	return ch
+}
+
+// initScope is the cgroup systemd puts PID 1 in.
+const initScope = "/init.scope"
+
+// pruneInitScope drops a trailing /init.scope from a cgroup path ("/" when nothing is
+// left), as liblxc's prune_init_scope does with PID 1's cgroup before it creates a
+// container's cgroups (lxc.cgroup.relative off).
+func pruneInitScope(cg string) string {
+	if !strings.HasSuffix(cg, initScope) {
+		return cg
+	}
+	if cg = strings.TrimSuffix(cg, initScope); cg == "" {
+		return "/"
+	}
+	return cg
 }
 
 // hostInfo describes the controllers for container.RenderLXCConfig.

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,13 +119,19 @@ func TestWaitGoneAndAlive(t *testing.T) {
 	if !alive(os.Getpid()) {
 		t.Error("alive(self) = false")
 	}
-	cmd := exec.Command("sleep", "0.1")
+	cmd := exec.Command("sleep", "10")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	pid := cmd.Process.Pid
 	if err := waitGone(pid, 50*time.Millisecond, nil); err == nil {
 		t.Error("waitGone returned before the process exited")
+	}
+	if !alive(pid) {
+		t.Error("alive(running) = false")
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
 	}
 	// A zombie (exited, not reaped yet) counts as gone.
 	if err := waitGone(pid, 5*time.Second, nil); err != nil {
@@ -220,5 +228,186 @@ func TestStdioTTY(t *testing.T) {
 	// The terminal echoes the input and turns \n into \r\n.
 	if got := out.String(); !strings.Contains(got, "typed\r\n") || !strings.Contains(got, "shown\r\n") {
 		t.Errorf("pty output %q", got)
+	}
+}
+
+func TestPruneInitScope(t *testing.T) {
+	for in, want := range map[string]string{
+		"/init.scope":                 "/",
+		"/":                           "/",
+		"/a/init.scope":               "/a",
+		"/system.slice/x.service":     "/system.slice/x.service",
+		"/init.scope/sub":             "/init.scope/sub",
+		"/notinit.scope":              "/notinit.scope",
+		"init.scope":                  "init.scope",
+		"/lxc.payload.c/init.scope":   "/lxc.payload.c",
+		"/user.slice/user-0.slice":    "/user.slice/user-0.slice",
+		"/system.slice/my-init.scope": "/system.slice/my-init.scope",
+	} {
+		if got := pruneInitScope(in); got != want {
+			t.Errorf("pruneInitScope(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestCgroupBasesOnSystemdHosts: systemd puts PID 1 in /init.scope; liblxc creates the
+// container cgroups beside it (prune_init_scope), so the bases must not end in init.scope.
+func TestCgroupBasesOnSystemdHosts(t *testing.T) {
+	// Unified (Debian 12 with systemd).
+	unified := []hierarchy{{mount: "/sys/fs/cgroup", root: "/", v2: true, controllers: []string{"memory", "pids"}}}
+	ch := newCgroupHost(unified, parseProcCgroups("0::/init.scope\n"))
+	if want := []string{"/sys/fs/cgroup"}; !slices.Equal(ch.bases, want) {
+		t.Errorf("unified: bases = %q, want %q", ch.bases, want)
+	}
+	if dirs := ch.payloadDirs("x"); !slices.Equal(dirs, []string{"/sys/fs/cgroup/vr.payload.x"}) {
+		t.Errorf("unified: payloadDirs = %q", dirs)
+	}
+
+	// Hybrid: v1 controllers at "/", the named systemd hierarchy and cgroup2 in init.scope.
+	hybrid := []hierarchy{
+		{key: "memory", mount: "/sys/fs/cgroup/memory", root: "/", controllers: []string{"memory"}},
+		{key: "name=systemd", mount: "/sys/fs/cgroup/systemd", root: "/", controllers: []string{"name=systemd"}},
+		{mount: "/sys/fs/cgroup/unified", root: "/", v2: true},
+	}
+	ch = newCgroupHost(hybrid, parseProcCgroups("4:memory:/\n1:name=systemd:/init.scope\n0::/init.scope\n"))
+	want := []string{"/sys/fs/cgroup/memory", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"}
+	if !slices.Equal(ch.bases, want) {
+		t.Errorf("hybrid: bases = %q, want %q", ch.bases, want)
+	}
+
+	// Nested: PID 1 in a deeper cgroup keeps it, minus init.scope.
+	ch = newCgroupHost(unified, parseProcCgroups("0::/lxc.payload.outer/init.scope\n"))
+	if want := []string{"/sys/fs/cgroup/lxc.payload.outer"}; !slices.Equal(ch.bases, want) {
+		t.Errorf("nested: bases = %q, want %q", ch.bases, want)
+	}
+}
+
+// TestStdioSameWriterForOutAndErr: one writer for stdout and stderr is not written
+// concurrently (go test -race).
+func TestStdioSameWriterForOutAndErr(t *testing.T) {
+	var both bytes.Buffer
+	st, err := openStdio(container.Streams{Out: &both, Err: &both}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	var wg sync.WaitGroup
+	for _, f := range st.child[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < n; i++ {
+				_, _ = f.WriteString("0123456789\n")
+			}
+		}()
+	}
+	wg.Wait()
+	st.started()
+	st.finish(0)
+	if got := both.Len(); got != 2*n*11 {
+		t.Errorf("got %d bytes, want %d", got, 2*n*11)
+	}
+}
+
+func TestSameWriter(t *testing.T) {
+	var a, b bytes.Buffer
+	for _, tc := range []struct {
+		a, b io.Writer
+		want bool
+	}{
+		{&a, &a, true},
+		{&a, &b, false},
+		{nil, nil, false},
+		{&a, nil, false},
+		{os.Stdout, os.Stdout, true},
+		{os.Stdout, os.Stderr, false},
+		// Incomparable dynamic types must not panic.
+		{writerFunc(nil), writerFunc(nil), false},
+	} {
+		if got := sameWriter(tc.a, tc.b); got != tc.want {
+			t.Errorf("sameWriter(%T %p, %T %p) = %v, want %v", tc.a, tc.a, tc.b, tc.b, got, tc.want)
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestStdinCopierStopsWithTheProcess: two processes in a row read the same pipe; the
+// first one's stdin copier must not be left reading it and swallow the second one's input.
+func TestStdinCopierStopsWithTheProcess(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	read := func(st *stdio) string {
+		t.Helper()
+		buf := make([]byte, 64)
+		_ = st.child[0].SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := st.child[0].Read(buf)
+		if err != nil {
+			t.Fatalf("read stdin: %v (an earlier stdin copier swallowed the input?)", err)
+		}
+		return string(buf[:n])
+	}
+	for _, in := range []string{"first", "second", "third"} {
+		st, err := openStdio(container.Streams{In: pr}, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pw.WriteString(in); err != nil {
+			t.Fatal(err)
+		}
+		if got := read(st); got != in {
+			t.Errorf("process got %q on stdin, want %q", got, in)
+		}
+		// The copier is back in a Read of pr when the process exits.
+		time.Sleep(20 * time.Millisecond)
+		st.started()
+		st.finish(0)
+	}
+	// The caller's file still works, in its own (non-blocking, polled) mode.
+	_, _ = pw.WriteString("left")
+	buf := make([]byte, 8)
+	if n, err := pr.Read(buf); err != nil || string(buf[:n]) != "left" {
+		t.Errorf("caller read %q, %v", buf[:n], err)
+	}
+}
+
+// TestStdinReaderRestoresBlockingMode: a blocking stdin (a terminal, a shell's pipe) is
+// read without blocking while the process runs and is blocking again afterwards.
+func TestStdinReaderRestoresBlockingMode(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[1])
+	f := os.NewFile(uintptr(p[0]), "blocking-pipe") // blocking: not in the poller
+	defer f.Close()
+	r, stop := stdinReader(f)
+	if r == io.Reader(f) {
+		t.Fatal("stdinReader did not duplicate the file")
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Read(make([]byte, 1))
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	stop()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("the interrupted Read returned data")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("stop did not interrupt the Read")
+	}
+	flags, err := unix.FcntlInt(uintptr(p[0]), unix.F_GETFL, 0)
+	if err != nil || flags&unix.O_NONBLOCK != 0 {
+		t.Errorf("flags %#x, %v: O_NONBLOCK left set", flags, err)
 	}
 }

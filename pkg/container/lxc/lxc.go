@@ -587,11 +587,20 @@ func (c *Container) wait(ctx context.Context, pid int, sigs <-chan os.Signal) (i
 	if perr == nil {
 		defer unix.Close(pfd)
 	}
+	// A signal goes to the process and to the processes it started in its process group,
+	// as a terminal sends it to the foreground job: with sh -c "a && b" the shell
+	// alone would get it and a never. Without a pty, liblxc's attach leaves the process
+	// in this process's group (AttachOptions cannot make it setsid), so the group is
+	// not signalled as such but walked from pid.
 	send := func(sig syscall.Signal) {
+		kids := groupDescendants(pid)
 		if perr == nil {
 			_ = unix.PidfdSendSignal(pfd, sig, nil, 0)
 		} else {
 			_ = unix.Kill(pid, sig)
+		}
+		for _, k := range kids {
+			_ = unix.Kill(k, sig)
 		}
 	}
 	type result struct {
@@ -620,7 +629,13 @@ func (c *Container) wait(ctx context.Context, pid int, sigs <-chan os.Signal) (i
 				return -1, fmt.Errorf("container %q: wait for process %d: %w", c.name, pid, r.err)
 			}
 			return exitCode(r.ws), stopErr
-		case sig := <-sigs:
+		case sig, ok := <-sigs:
+			if !ok {
+				// The caller closed the channel: no more signals (a nil channel
+				// blocks, instead of spinning on the closed one).
+				sigs = nil
+				continue
+			}
 			if s, ok := sig.(syscall.Signal); ok {
 				send(s)
 			}

@@ -405,9 +405,6 @@ func TestLimitsReachTheCgroup(t *testing.T) {
 	testutil.RequireLXC(t)
 	b := newBackend(t)
 	host := b.HostInfo()
-	if host.Cgroup != container.CgroupV1 {
-		t.Skip("this test reads cgroup v1 files; the host uses v2")
-	}
 	spec := busyboxSpec(t, "/bin/true")
 	spec.Limits = container.Limits{Memory: 64 << 20, CPUShares: 512, Pids: 50}
 	if host.MemorySwap {
@@ -418,13 +415,25 @@ func TestLimitsReachTheCgroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Destroy(context.Background())
-	want := map[string]int64{
-		"memory.limit_in_bytes": 64 << 20,
-		"cpu.shares":            512,
-		"pids.max":              50,
+	// The files and values expected: the v1 files, or their v2 counterparts (where the
+	// swap limit excludes the memory and cpu.weight replaces cpu.shares).
+	want := map[string]string{
+		"memory.limit_in_bytes": fmt.Sprint(64 << 20),
+		"cpu.shares":            "512",
+		"pids.max":              "50",
 	}
 	if host.MemorySwap {
-		want["memory.memsw.limit_in_bytes"] = 96 << 20
+		want["memory.memsw.limit_in_bytes"] = fmt.Sprint(96 << 20)
+	}
+	if host.Cgroup == container.CgroupV2 {
+		want = map[string]string{
+			"memory.max": fmt.Sprint(64 << 20),
+			"cpu.weight": fmt.Sprint(container.CPUWeight(512)),
+			"pids.max":   "50",
+		}
+		if host.MemorySwap {
+			want["memory.swap.max"] = fmt.Sprint((96 - 64) << 20)
+		}
 	}
 	found := map[string]bool{}
 	for _, dir := range b.PayloadCgroupDirs(spec.Name) {
@@ -434,8 +443,8 @@ func TestLimitsReachTheCgroup(t *testing.T) {
 				continue
 			}
 			found[file] = true
-			if got := strings.TrimSpace(string(data)); got != fmt.Sprint(v) {
-				t.Errorf("%s/%s = %s, want %d", dir, file, got, v)
+			if got := strings.TrimSpace(string(data)); got != v {
+				t.Errorf("%s/%s = %s, want %s", dir, file, got, v)
 			}
 		}
 	}
@@ -520,6 +529,36 @@ func TestContextCancelSendsSIGTERM(t *testing.T) {
 	}
 	if code != 42 || !strings.Contains(out.String(), "got-term") {
 		t.Errorf("exit %d, stdout %q; want 42 and got-term", code, out.String())
+	}
+	assertNothingLeft(t, b, spec)
+}
+
+// TestSIGTERMReachesTheShellsChildren: with sh -c "app && more" the app gets the SIGTERM
+// too, not only the shell (which defers its trap until the app exits); without it the
+// app ran on and the shell was SIGKILLed after the grace period.
+func TestSIGTERMReachesTheShellsChildren(t *testing.T) {
+	testutil.RequireLXC(t)
+	b := newBackend(t)
+	inner := strings.ReplaceAll(trapScript, "$SIG", "inner")
+	spec := busyboxSpec(t, "/bin/sh", "-c", `trap 'echo outer-term' TERM; sh -c "`+inner+`" && echo after; echo outer-done`)
+	spec.StopTimeout = 5 * time.Second
+	out := newSignalWriter()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-out.ready
+		cancel()
+	}()
+	start := time.Now()
+	code, err := b.Run(ctx, spec, container.Streams{Out: out})
+	if !errors.Is(err, container.ErrStopped) {
+		t.Errorf("Run error = %v, want ErrStopped", err)
+	}
+	if want := "ready\ngot-inner\nouter-term\nouter-done\n"; code != 0 || out.String() != want {
+		t.Errorf("exit %d, stdout %q; want 0 and %q", code, out.String(), want)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("took %v: the grace period ran out", d)
 	}
 	assertNothingLeft(t, b, spec)
 }

@@ -3,11 +3,15 @@
 package lxc
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +35,60 @@ type stdio struct {
 	copiers sync.WaitGroup
 	// cleanups run at the end, last first (terminal mode restore, SIGWINCH stop).
 	cleanups []func()
+	// stopIn stops reading the caller's stdin (nil when there is nothing to stop).
+	stopIn func()
+}
+
+// stdinReader returns what the stdin copier reads from in, and a function that stops the
+// reading once the process has exited.
+//
+// A copier blocked reading the caller's stdin would otherwise outlive the process and
+// swallow the next chunk written to it (lost, since nobody reads its end any more), e.g.
+// the input of the next Exec reading the same pipe. For an *os.File the copier reads a
+// non-blocking duplicate of the descriptor driven by the runtime poller, which stop
+// closes, interrupting a pending Read without consuming anything. O_NONBLOCK belongs to
+// the open file description, which the duplicate shares with the caller's file: stop puts
+// the original mode back. Other readers cannot be interrupted: their copier still ends
+// only at its next read (whose data is lost) or when in reaches EOF.
+func stdinReader(in io.Reader) (io.Reader, func()) {
+	f, ok := in.(*os.File)
+	if !ok {
+		return in, func() {}
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return in, func() {}
+	}
+	// Control, unlike Fd, leaves a file the runtime poller drives in non-blocking mode.
+	nfd, flags := -1, 0
+	cerr := rc.Control(func(fd uintptr) {
+		var err error
+		if flags, err = unix.FcntlInt(fd, unix.F_GETFL, 0); err != nil {
+			return
+		}
+		nfd, _ = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	})
+	if cerr != nil || nfd < 0 {
+		return in, func() {}
+	}
+	blocking := flags&unix.O_NONBLOCK == 0
+	if blocking {
+		if err := unix.SetNonblock(nfd, true); err != nil {
+			_ = unix.Close(nfd)
+			return in, func() {}
+		}
+	}
+	dup := os.NewFile(uintptr(nfd), f.Name())
+	var once sync.Once
+	return dup, func() {
+		once.Do(func() {
+			// Close waits for a pending Read to return (the poller wakes it up).
+			_ = dup.Close()
+			if blocking {
+				_ = rc.Control(func(fd uintptr) { _ = unix.SetNonblock(int(fd), false) })
+			}
+		})
+	}
 }
 
 // openStdio prepares the plumbing. ptmx opens a pty master and returns its file descriptor
@@ -59,16 +117,24 @@ func openStdio(s container.Streams, tty bool, ptmx func() (int, error)) (_ *stdi
 			return nil, err
 		}
 		st.child[0], st.stdinW = r, w
-		// Not waited for: it may block reading s.In (a terminal) long after the process
-		// is gone. Closing w ends it at its next write.
+		// Not waited for: reading a non-file s.In may block long after the process is
+		// gone (see stdinReader). Closing w ends it at its next write.
+		in, stop := stdinReader(s.In)
+		st.stopIn = stop
 		go func() {
-			_, _ = io.Copy(w, s.In)
+			_, _ = io.Copy(w, in)
 			_ = w.Close()
 		}()
 	}
 
-	// Stdout and stderr: pipes drained into s.Out and s.Err.
-	for i, dst := range []io.Writer{s.Out, s.Err} {
+	// Stdout and stderr: pipes drained into s.Out and s.Err. One writer for both is
+	// written by two goroutines, so its writes are serialised.
+	out, errw := s.Out, s.Err
+	if sameWriter(out, errw) {
+		w := &lockedWriter{w: out}
+		out, errw = w, w
+	}
+	for i, dst := range []io.Writer{out, errw} {
 		r, w, err := os.Pipe()
 		if err != nil {
 			return nil, err
@@ -133,7 +199,9 @@ func (st *stdio) openTTY(s container.Streams, ptmx func() (int, error)) error {
 	if s.In != nil {
 		// Not waited for, as for a stdin pipe. EOF on s.In is not passed on: closing
 		// the master would hang up the terminal.
-		go func() { _, _ = io.Copy(m, s.In) }()
+		in, stop := stdinReader(s.In)
+		st.stopIn = stop
+		go func() { _, _ = io.Copy(m, in) }()
 	}
 	st.copy(s.Out, m)
 	return nil
@@ -152,6 +220,28 @@ func (st *stdio) copy(dst io.Writer, r *os.File) {
 	}()
 }
 
+// lockedWriter serialises the writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// sameWriter reports whether a and b are the same non-nil writer. Writers of types that
+// cannot be compared are taken to be different.
+func sameWriter(a, b io.Writer) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta.Comparable() && a == b
+}
+
 // started closes the process's ends in this process, so that the readers see EOF when
 // the process (and its children) close theirs.
 func (st *stdio) started() {
@@ -168,9 +258,7 @@ func (st *stdio) started() {
 // output to be drained (at most drain when drain > 0, for background processes that still
 // hold the pipes), then closes everything and restores the terminal.
 func (st *stdio) finish(drain time.Duration) {
-	if st.stdinW != nil {
-		_ = st.stdinW.Close()
-	}
+	st.stopStdin()
 	done := make(chan struct{})
 	go func() {
 		st.copiers.Wait()
@@ -190,11 +278,19 @@ func (st *stdio) finish(drain time.Duration) {
 	<-done
 }
 
-func (st *stdio) closeAll() {
-	st.started()
+// stopStdin stops reading the caller's stdin and closes the process's stdin pipe.
+func (st *stdio) stopStdin() {
+	if st.stopIn != nil {
+		st.stopIn()
+	}
 	if st.stdinW != nil {
 		_ = st.stdinW.Close()
 	}
+}
+
+func (st *stdio) closeAll() {
+	st.started()
+	st.stopStdin()
 	for _, r := range st.readers {
 		_ = r.Close()
 	}
@@ -310,4 +406,56 @@ func alive(pid int) bool {
 		}
 	}
 	return true
+}
+
+// groupDescendants returns the live descendants of pid that are in pid's process group.
+func groupDescendants(pid int) []int {
+	type proc struct{ ppid, pgid int }
+	procs := map[int]proc{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...; comm may contain spaces and parentheses.
+		i := bytes.LastIndexByte(data, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		ppid, err1 := strconv.Atoi(f[1])
+		pgid, err2 := strconv.Atoi(f[2])
+		if err1 == nil && err2 == nil {
+			procs[p] = proc{ppid, pgid}
+		}
+	}
+	root, ok := procs[pid]
+	if !ok {
+		return nil
+	}
+	children := map[int][]int{}
+	for p, pr := range procs {
+		children[pr.ppid] = append(children[pr.ppid], p)
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			if procs[c].pgid == root.pgid {
+				out = append(out, c)
+				queue = append(queue, c)
+			}
+		}
+	}
+	return out
 }
