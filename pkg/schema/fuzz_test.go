@@ -3,11 +3,14 @@ package schema_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/vr-paas/vr/pkg/container"
 	"github.com/vr-paas/vr/pkg/schema"
 )
 
@@ -153,11 +156,16 @@ func FuzzParseProcName(f *testing.F) {
 	f.Add("vr_python_example-v5-build--build-0", "a", "1.0", "c", "h", "p", 0)
 	f.Add("supervisord", "my-app", "v1", "prod", "h", "web", 70000)
 	f.Add("a-b-c-d-e-05", "é", "v 1", "a:b", "", "x/y", -1)
+	f.Add("app-v1+build-prod-h-web-1", "_app", "v1+build", "café", "v@1", ".", 65535)
 	f.Fuzz(func(t *testing.T, s, app, version, config, hash, proc string, port int) {
-		// Any string: no panic; what parses prints back the same, and the lenient parser agrees.
+		// Any string: no panic; what parses prints back the same, is a container name, and
+		// the lenient parser agrees.
 		if n, err := schema.ParseProcName(s); err == nil {
 			if n.String() != s {
 				t.Fatalf("ParseProcName(%q).String() = %q", s, n.String())
+			}
+			if err := container.ValidateName(s); err != nil {
+				t.Fatalf("ParseProcName accepted %q, which is not a container name: %v", s, err)
 			}
 			if l := schema.ParseProcNameLenient(s); l != n {
 				t.Fatalf("lenient %+v != strict %+v", l, n)
@@ -171,6 +179,9 @@ func FuzzParseProcName(f *testing.F) {
 		n, err := schema.NewProcName(app, version, config, hash, proc, port)
 		if err != nil {
 			return
+		}
+		if err := container.ValidateName(n.String()); err != nil {
+			t.Fatalf("NewProcName accepted %+v, but %q is not a container name: %v", n, n.String(), err)
 		}
 		back, err := schema.ParseProcName(n.String())
 		if err != nil {
@@ -205,6 +216,110 @@ func FuzzPyJSONString(f *testing.F) {
 		}
 		if utf8.ValidString(s) && back != s {
 			t.Fatalf("PyJSON(%q) = %q reads back as %q", s, j, back)
+		}
+	})
+}
+
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"256M", "1G", "1073741824", "1k", "8E", "7e", "9223372036854775807", "9223372036854775808",
+		"16E", "0", "0M", "", "M", "-1", "+1", "1.5G", "1 G", "1MB", "0001K", "\u00b9M", "\xff"} {
+		f.Add(s, int64(len(s)))
+	}
+	f.Add("1", int64(1)<<62)
+	f.Add("1", int64(-1))
+	f.Fuzz(func(t *testing.T, s string, n int64) {
+		// Any string: no panic; what parses is positive and written by FormatSize in a form
+		// that parses back to the same number and is written the same again.
+		if v, err := schema.ParseSize(s); err == nil {
+			if v <= 0 {
+				t.Fatalf("ParseSize(%q) = %d", s, v)
+			}
+			out := schema.FormatSize(v)
+			back, err := schema.ParseSize(out)
+			if err != nil || back != v {
+				t.Fatalf("ParseSize(%q) = %d, FormatSize = %q, read back as %d, %v", s, v, out, back, err)
+			}
+			if schema.FormatSize(back) != out {
+				t.Fatalf("FormatSize not stable for %d: %q, %q", v, out, schema.FormatSize(back))
+			}
+		} else {
+			var se *schema.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("ParseSize(%q) error %T is not a *schema.Error", s, err)
+			}
+		}
+		// Any positive number: FormatSize writes what ParseSize reads back.
+		if n > 0 {
+			if back, err := schema.ParseSize(schema.FormatSize(n)); err != nil || back != n {
+				t.Fatalf("ParseSize(FormatSize(%d) = %q) = %d, %v", n, schema.FormatSize(n), back, err)
+			}
+		}
+	})
+}
+
+func FuzzParseSwarmName(f *testing.F) {
+	f.Add("vr_python_example-prod-web", "app", "prod", "web")
+	f.Add("a-b", "my-app", "prod", "web")
+	f.Add("a-b-c-d", "a", "", "p")
+	f.Add("app--web", "_app", "café", "web+1")
+	f.Add("app-v1+x-web", ".", "..", "a/b")
+	f.Fuzz(func(t *testing.T, s, app, config, proc string) {
+		// Any string: no panic; what parses joins back to the same string.
+		if a, c, p, err := schema.ParseSwarmName(s); err == nil {
+			back, err := schema.SwarmName(a, c, p)
+			if err != nil || back != s {
+				t.Fatalf("ParseSwarmName(%q) = %q, %q, %q; SwarmName = %q, %v", s, a, c, p, back, err)
+			}
+		}
+		// Fields SwarmName accepts parse back to the same fields.
+		name, err := schema.SwarmName(app, config, proc)
+		if err != nil {
+			return
+		}
+		a, c, p, err := schema.ParseSwarmName(name)
+		if err != nil || a != app || c != config || p != proc {
+			t.Fatalf("SwarmName(%q, %q, %q) = %q, parsed back as %q, %q, %q, %v", app, config, proc, name, a, c, p, err)
+		}
+	})
+}
+
+func FuzzParseImageResult(f *testing.F) {
+	good, err := sampleImageResult().Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(bytes.Replace(good, []byte("cccc"), []byte("cccC"), 1))
+	f.Add(bytes.Replace(good, []byte("script_sha256"), []byte("script_sha265"), 1))
+	f.Add(bytes.Replace(good, []byte("DEBIAN_FRONTEND: noninteractive"), []byte("A-B: 1"), 1))
+	f.Add(bytes.Replace(good, []byte("env:\n  DEBIAN_FRONTEND: noninteractive\n"), nil, 1))
+	f.Add(bytes.Replace(good, []byte("  DEBIAN_FRONTEND: noninteractive\n"), []byte("  {}\n"), 1))
+	addSharedSeeds(f, "doc_image.yaml")
+	for _, s := range yamlSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := schema.ParseImageResult("image.yaml", data)
+		if err != nil {
+			return
+		}
+		out, err := r.Marshal()
+		if err != nil {
+			t.Fatalf("accepted but cannot write: %v", err)
+		}
+		r2, err := schema.ParseImageResult("image.yaml", out)
+		if err != nil {
+			t.Fatalf("cannot read back what was written: %v\n%s", err, out)
+		}
+		if !reflect.DeepEqual(r, r2) {
+			t.Fatalf("read back differently:\n%+v\n%+v", r, r2)
+		}
+		out2, err := r2.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out, out2) {
+			t.Fatalf("not stable:\n%s\n---\n%s", out, out2)
 		}
 	})
 }

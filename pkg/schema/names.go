@@ -6,7 +6,13 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/vr-paas/vr/pkg/container"
 )
+
+// MaxProcNameLen is the longest proc name, in bytes: container.MaxNameLen, because the proc
+// name is the name of the proc's container.
+const MaxProcNameLen = container.MaxNameLen
 
 // Unknown is the value ParseProcNameLenient gives fields it cannot recover, as the original's
 // Proc.parse_name did.
@@ -16,7 +22,10 @@ const Unknown = "UNKNOWN"
 // directory under /apps/procs, "<app>-<version>-<config>-<hash>-<proc>-<port>", for example
 // "vr_python_example-v5-prod-f9ab779c-web-5123". Because the fields are joined with "-", no
 // field may contain "-" (the original allowed it in versions, and then never found its own
-// procs again).
+// procs again). Because the name is also the container name, which pkg/container restricts to
+// [A-Za-z0-9][A-Za-z0-9_.-]* and MaxProcNameLen bytes, every field is made of ASCII letters,
+// digits, "_" and ".", the app name starts with a letter or digit, and the whole name is at
+// most MaxProcNameLen bytes long: a name NewProcName accepts is a valid container name.
 type ProcName struct {
 	App     string // app name
 	Version string // version (tag, branch or revision) of the build
@@ -36,7 +45,8 @@ func NewProcName(app, version, config, hash, proc string, port int) (ProcName, e
 }
 
 // Validate checks every field: ValidateAppName, ValidateVersion, ValidateConfigName,
-// ValidateReleaseHash, ValidateProcName and a port in 0..65535. The error names the field.
+// ValidateReleaseHash, ValidateProcName, a port in 0..65535, and the length of the whole name
+// (at most MaxProcNameLen bytes). The error names the field (for the length, the longest one).
 func (n ProcName) Validate() error {
 	checks := []struct {
 		key   string
@@ -57,7 +67,28 @@ func (n ProcName) Validate() error {
 	if n.Port < 0 || n.Port > 65535 {
 		return errorf("port", "%d is out of range; expected 0..65535", n.Port)
 	}
-	return nil
+	return checkProcNameLen(n)
+}
+
+// checkProcNameLen refuses a name longer than MaxProcNameLen bytes, blaming its longest field
+// (the first of equals), which is the one to shorten. Empty fields count as in String, so for a
+// partly filled name (ProcConfig.Validate) the check applies to a lower bound of the length.
+func checkProcNameLen(n ProcName) error {
+	s := n.String()
+	if len(s) <= MaxProcNameLen {
+		return nil
+	}
+	key, what, longest := "", "", -1
+	for _, f := range []struct{ key, what, v string }{
+		{"app_name", "app name", n.App}, {"version", "version", n.Version}, {"config_name", "config name", n.Config},
+		{"release_hash", "release hash", n.Hash}, {"proc_name", "proc name", n.Proc},
+	} {
+		if len(f.v) > longest {
+			key, what, longest = f.key, f.what, len(f.v)
+		}
+	}
+	return errorf(key, "the proc name %q (app-version-config-hash-proc-port) is %d bytes long; at most %d, since it is the container name; shorten the %s (%d bytes)",
+		clip(s), len(s), MaxProcNameLen, what, longest)
 }
 
 // String joins the fields with "-". It does not validate them; use NewProcName or Validate
@@ -142,9 +173,12 @@ func ParseSwarmName(s string) (app, config, proc string, err error) {
 	return parts[0], parts[1], parts[2], nil
 }
 
-// checkNameField applies the rules every proc name field shares: not empty, valid UTF-8, no
-// "-" (the separator), no "/" (names are directory names), no ":" (Supervisor's group
-// separator), no whitespace or control characters, and not "." or "..".
+// checkNameField applies the rules every proc name field shares: not empty, valid UTF-8, not
+// "." or "..", and made only of ASCII letters, digits, "_" and ".", the characters
+// pkg/container allows in a container name besides "-" (see ValidateName there; "-" is the
+// separator of the fields). Characters that were refused before the container rule existed
+// keep their specific messages: "-", "/" (names are directory names), ":" (Supervisor's group
+// separator), whitespace and control characters.
 func checkNameField(key, what, s string) error {
 	if s == "" {
 		return errorf(key, "%s must not be empty", what)
@@ -157,6 +191,7 @@ func checkNameField(key, what, s string) error {
 	}
 	for _, r := range s {
 		switch {
+		case isNameChar(r):
 		case r == '-':
 			return errorf(key, "%s %q contains \"-\", which separates the fields of proc names (app-version-config-hash-proc-port); use \"_\" or \".\" instead", what, clip(s))
 		case r == '/':
@@ -165,17 +200,29 @@ func checkNameField(key, what, s string) error {
 			return errorf(key, "%s %q contains \":\", which Supervisor reads as a group separator", what, clip(s))
 		case unicode.IsSpace(r) || unicode.IsControl(r):
 			return errorf(key, "%s %q contains whitespace or a control character", what, clip(s))
+		default:
+			return errorf(key, "%s %q contains %q; the proc name is the container name, so use only ASCII letters, digits, \"_\" and \".\"", what, clip(s), r)
 		}
 	}
 	return nil
 }
 
-// ValidateAppName checks an app name: the rules of every name field (see ProcName) and at most
-// 50 characters, as the original server's App.name. The original documented "filesystem-safe,
-// no dashes or spaces"; its server rejected "-", " " and "/".
+// isNameChar reports whether r may appear in a proc name field: [A-Za-z0-9_.], the class of
+// pkg/container's nameRE ([A-Za-z0-9][A-Za-z0-9_.-]*) less the field separator "-".
+func isNameChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.'
+}
+
+// ValidateAppName checks an app name: the rules of every name field (see ProcName), a letter
+// or digit first (it begins the container name), and at most 50 characters, as the original
+// server's App.name. The original documented "filesystem-safe, no dashes or spaces"; its
+// server rejected "-", " " and "/".
 func ValidateAppName(s string) error {
 	if err := checkNameField("app_name", "app name", s); err != nil {
 		return err
+	}
+	if c := s[0]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+		return errorf("app_name", "app name %q starts with %q; it begins the container name, which must start with a letter or digit", clip(s), c)
 	}
 	if n := utf8.RuneCountInString(s); n > 50 {
 		return errorf("app_name", "app name is %d characters long; at most 50", n)
@@ -189,7 +236,8 @@ const tagForbidden = "/\x00:\r\n ~^?*[\\"
 // ValidateVersion checks a version (tag, branch or revision): the original server's tag rules
 // (no "/", NUL, ":", CR, LF, space, "~", "^", "?", "*", "[" or "\"), and the rules of every
 // name field, "-" included: the original allowed "-" in tags, which made proc names
-// unparseable.
+// unparseable. Tags such as "v1+build" or "café" are refused as well: the version is part of
+// the container name, which allows only ASCII letters, digits, "_", "." (and "-").
 func ValidateVersion(s string) error {
 	if i := strings.IndexAny(s, tagForbidden); i >= 0 {
 		return errorf("version", "invalid tag name %q: %q is not allowed (nor any of / : ~ ^ ? * [ \\, spaces, CR, LF, NUL)", clip(s), s[i:i+1])

@@ -61,6 +61,23 @@ func TestNewProcNameRejects(t *testing.T) {
 		{"port high", schema.ProcName{"app", "v1", "prod", "abcd1234", "web", 65536}, "port", "65536 is out of range; expected 0..65535"},
 		{"port negative", schema.ProcName{"app", "v1", "prod", "abcd1234", "web", -1}, "port", "out of range"},
 		{"long app", schema.ProcName{strings.Repeat("a", 51), "v1", "prod", "abcd1234", "web", 1}, "app_name", "at most 50"},
+		// The proc name is the container name: [A-Za-z0-9][A-Za-z0-9_.-]*, at most container.MaxNameLen bytes.
+		{"plus in version", schema.ProcName{"app", "v1+build", "prod", "abcd1234", "web", 1}, "version",
+			`version "v1+build" contains '+'; the proc name is the container name, so use only ASCII letters, digits, "_" and "."`},
+		{"accent in version", schema.ProcName{"app", "café", "prod", "abcd1234", "web", 1}, "version", `version "café" contains 'é'`},
+		{"at in version", schema.ProcName{"app", "v@1", "prod", "abcd1234", "web", 1}, "version", `version "v@1" contains '@'`},
+		{"accent in app", schema.ProcName{"appé", "v1", "prod", "abcd1234", "web", 1}, "app_name", `app name "appé" contains 'é'`},
+		{"app starts with underscore", schema.ProcName{"_app", "v1", "prod", "abcd1234", "web", 1}, "app_name",
+			`app name "_app" starts with '_'; it begins the container name, which must start with a letter or digit`},
+		{"app starts with dot", schema.ProcName{".app", "v1", "prod", "abcd1234", "web", 1}, "app_name", `starts with '.'`},
+		{"bang in config", schema.ProcName{"app", "v1", "prod!", "abcd1234", "web", 1}, "config_name", `config name "prod!" contains '!'`},
+		{"percent in hash", schema.ProcName{"app", "v1", "prod", "ab%cd", "web", 1}, "release_hash", `release hash "ab%cd" contains '%'`},
+		{"plus in proc", schema.ProcName{"app", "v1", "prod", "abcd1234", "web+1", 1}, "proc_name", `proc name "web+1" contains '+'`},
+		{"emoji in proc", schema.ProcName{"app", "v1", "prod", "abcd1234", "w😀", 1}, "proc_name", `contains '😀'`},
+		{"too long, proc longest", schema.ProcName{"app", "v1", "prod", "abcd1234", strings.Repeat("w", 200), 5000}, "proc_name",
+			"is 226 bytes long; at most 200, since it is the container name; shorten the proc name (200 bytes)"},
+		{"too long, version longest", schema.ProcName{"app", strings.Repeat("v", 100), "prod", "abcd1234", strings.Repeat("w", 90), 5000}, "version",
+			"shorten the version (100 bytes)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,12 +95,14 @@ func TestNewProcNameRejects(t *testing.T) {
 
 func TestValidateVersionServerTagRules(t *testing.T) {
 	// The tags the original server's test_views.py refuses, plus vr's "-".
-	for _, tag := range []string{"gittag/v1", "my:tag", "^tag", "~other:tag", "tag?other*tag\\tag", "a tag", "a\x00b", "a\rb", "a\nb", "a[b", "v1-rc1", ""} {
+	for _, tag := range []string{"gittag/v1", "my:tag", "^tag", "~other:tag", "tag?other*tag\\tag", "a tag", "a\x00b", "a\rb", "a\nb", "a[b", "v1-rc1", "",
+		// Not container-name characters (the version is part of the container name).
+		"v1+build.5", "café", "v@1", "v1,2", "v=1", "v'1", "v\u00a01"} {
 		if err := schema.ValidateVersion(tag); err == nil {
 			t.Errorf("ValidateVersion(%q) = nil, want an error", tag)
 		}
 	}
-	for _, tag := range []string{"v1", "9.0", "1.2.3", "release_2013_05", "3a5b0d3f6a1c", "v1+build.5", "tip"} {
+	for _, tag := range []string{"v1", "9.0", "1.2.3", "release_2013_05", "3a5b0d3f6a1c", "v1_build.5", "tip", ".hidden", "_x", "V1.0.RC1"} {
 		if err := schema.ValidateVersion(tag); err != nil {
 			t.Errorf("ValidateVersion(%q) = %v, want nil", tag, err)
 		}

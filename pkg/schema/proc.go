@@ -115,6 +115,7 @@ func parseProcConfig(name string, data []byte, lenient bool) (*ProcConfig, []str
 		return nil, nil, err
 	}
 	p := &ProcConfig{}
+	var volLines []int // line of each volume item
 	for _, e := range ordered(ents) {
 		switch e.key {
 		case "app_folder":
@@ -172,7 +173,7 @@ func parseProcConfig(name string, data []byte, lenient bool) (*ProcConfig, []str
 		case "version":
 			p.Version, err = d.str(e)
 		case "volumes":
-			p.Volumes, err = d.volumes(e)
+			p.Volumes, volLines, err = d.volumes(e)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -180,7 +181,14 @@ func parseProcConfig(name string, data []byte, lenient bool) (*ProcConfig, []str
 	}
 	if !lenient {
 		if err := p.Validate(); err != nil {
-			return nil, nil, d.place(err, ents)
+			err = d.place(err, ents)
+			// A bad volume path: the line of its item rather than of "volumes:".
+			if i, verr := checkVolumes(p.Volumes); verr != nil && i < len(volLines) {
+				if e, ok := err.(*Error); ok && e.Key == ents["volumes"].as { //nolint:errorlint // place returns *Error
+					e.Line = volLines[i]
+				}
+			}
+			return nil, nil, err
 		}
 	}
 	return p, unknown, nil
@@ -199,32 +207,34 @@ func (d *document) size(e entry) (string, error) {
 	return s, nil
 }
 
-// volumes reads a list of [host_dir, container_dir] pairs.
-func (d *document) volumes(e entry) ([]Volume, error) {
+// volumes reads a list of [host_dir, container_dir] pairs, and the line of each pair.
+func (d *document) volumes(e entry) ([]Volume, []int, error) {
 	n := e.v
 	if isNull(n) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		return nil, d.errAt(e, "got %s; expected a list of [host_dir, container_dir] pairs", describe(n))
+		return nil, nil, d.errAt(e, "got %s; expected a list of [host_dir, container_dir] pairs", describe(n))
 	}
 	var out []Volume
+	var lines []int
 	for i, c := range n.Content {
 		c = deref(c)
 		if c.Kind != yaml.SequenceNode || len(c.Content) != 2 {
-			return nil, &Error{File: d.file, Line: c.Line, Key: e.as, Msg: fmt.Sprintf("item %d: got %s; expected a pair [host_dir, container_dir]", i+1, describeLen(c))}
+			return nil, nil, &Error{File: d.file, Line: c.Line, Key: e.as, Msg: fmt.Sprintf("item %d: got %s; expected a pair [host_dir, container_dir]", i+1, describeLen(c))}
 		}
 		h, err := d.strNode(e, c.Content[0])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ct, err := d.strNode(e, c.Content[1])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, Volume{Host: h, Container: ct})
+		lines = append(lines, c.Line)
 	}
-	return out, nil
+	return out, lines, nil
 }
 
 func describeLen(n *yaml.Node) string {
@@ -236,9 +246,10 @@ func describeLen(n *yaml.Node) string {
 
 // Validate checks the rules of proc.yaml: proc_name or cmd is required (as in the original);
 // the proc name fields that are set follow the name rules (no "-" and so on, see ProcName);
-// port is in 0..65535; repo type, digests, image name with image URL, users, hosts, volume
-// paths (absolute), memory limits (ParseSize, memsw_limit >= mem_limit) and environment names
-// are well formed.
+// port is in 0..65535; the proc name they make is at most MaxProcNameLen bytes; repo type,
+// digests, image name with image URL, users, hosts, volume paths (absolute, without whitespace,
+// see checkMountPath), memory limits (ParseSize, memsw_limit >= mem_limit) and environment
+// names are well formed.
 func (p *ProcConfig) Validate() error {
 	if p.ProcName == "" && p.Cmd == "" {
 		return errorf("proc_name", "must provide either proc_name or cmd")
@@ -258,6 +269,9 @@ func (p *ProcConfig) Validate() error {
 	}
 	if p.Port < 0 || p.Port > 65535 {
 		return errorf("port", "port %d is out of range; expected 0..65535", p.Port)
+	}
+	if err := checkProcNameLen(ProcName{p.AppName, p.Version, p.ConfigName, p.ReleaseHash, p.ProcName, p.Port}); err != nil {
+		return err
 	}
 	if p.Cmd != "" {
 		if !utf8.ValidString(p.Cmd) || strings.ContainsAny(p.Cmd, "\x00\r\n") {
@@ -295,16 +309,8 @@ func (p *ProcConfig) Validate() error {
 	if err := checkImage(p.ImageURL, p.ImageName, p.ImageMD5); err != nil {
 		return err
 	}
-	for i, v := range p.Volumes {
-		if err := checkAbsPath("volumes", fmt.Sprintf("item %d: host dir", i+1), v.Host); err != nil {
-			return err
-		}
-		if err := checkAbsPath("volumes", fmt.Sprintf("item %d: container dir", i+1), v.Container); err != nil {
-			return err
-		}
-		if strings.Trim(v.Container, "/") == "" {
-			return errorf("volumes", "item %d: container dir must not be the root directory", i+1)
-		}
+	if _, err := checkVolumes(p.Volumes); err != nil {
+		return err
 	}
 	mem, err := checkSize("mem_limit", p.MemLimit)
 	if err != nil {
@@ -318,6 +324,23 @@ func (p *ProcConfig) Validate() error {
 		return errorf("memsw_limit", "%s is less than mem_limit %s; memory+swap must be at least the memory limit", p.MemswLimit, p.MemLimit)
 	}
 	return checkEnv("env", p.Env)
+}
+
+// checkVolumes checks each volume's paths with checkMountPath and that the container dir is
+// not the root directory. On failure it also returns the index of the volume at fault.
+func checkVolumes(vols []Volume) (int, error) {
+	for i, v := range vols {
+		if err := checkMountPath("volumes", fmt.Sprintf("item %d: host dir", i+1), v.Host); err != nil {
+			return i, err
+		}
+		if err := checkMountPath("volumes", fmt.Sprintf("item %d: container dir", i+1), v.Container); err != nil {
+			return i, err
+		}
+		if strings.Trim(v.Container, "/") == "" {
+			return i, errorf("volumes", "item %d: container dir must not be the root directory", i+1)
+		}
+	}
+	return -1, nil
 }
 
 // checkSize parses an optional memory limit; "" gives 0.

@@ -108,8 +108,8 @@ func checkEnv(key string, env map[string]string) error {
 	return nil
 }
 
-// checkAbsPath checks a volume path: absolute, clean of "." and ".." elements, no control
-// characters.
+// checkAbsPath checks an absolute path (app_folder; volumes add checkMountPath's rule):
+// absolute, clean of "." and ".." elements, no control characters.
 func checkAbsPath(key, what, p string) error {
 	if !utf8.ValidString(p) {
 		return errorf(key, "%s %q is not valid UTF-8", what, clip(p))
@@ -125,6 +125,22 @@ func checkAbsPath(key, what, p string) error {
 	for _, el := range strings.Split(p, "/") {
 		if el == "." || el == ".." {
 			return errorf(key, "%s %q must not contain \".\" or \"..\" elements (clean: %s)", what, clip(p), path.Clean(p))
+		}
+	}
+	return nil
+}
+
+// checkMountPath checks a volume path (host or container side): checkAbsPath, and no
+// whitespace, which pkg/container refuses in mount paths (its checkHostPath: LXC's mount
+// entries are whitespace-separated). Refusing it here makes a proc.yaml that validates also a
+// valid container spec, and the error name the file, line and key.
+func checkMountPath(key, what, p string) error {
+	if err := checkAbsPath(key, what, p); err != nil {
+		return err
+	}
+	for _, r := range p {
+		if unicode.IsSpace(r) {
+			return errorf(key, "%s %q contains whitespace, which container mount entries cannot hold", what, clip(p))
 		}
 	}
 	return nil
