@@ -23,17 +23,10 @@ import (
 	"github.com/vr-paas/vr/pkg/testutil"
 )
 
-// binDir holds the proc-publisher binary built for the tests that run it under supervisord.
-var binDir string
-
+// TestMain removes the binaries the tests built (testutil.BuildBinary).
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "vr-proc-publisher-test")
-	if err != nil {
-		panic(err)
-	}
-	binDir = dir
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	testutil.RemoveBinaries()
 	os.Exit(code)
 }
 
@@ -71,7 +64,7 @@ const testHost = "testhost"
 func startWorld(t *testing.T, programs ...supervisortest.Program) *world {
 	t.Helper()
 	testutil.RequireBinary(t, "supervisord", "redis-server")
-	bin := eventstest.BuildProcPublisher(t, binDir)
+	bin := testutil.BuildBinary(t, "github.com/vr-paas/vr/cmd/proc-publisher")
 	w := &world{redis: eventstest.StartRedis(t)}
 
 	ps := w.redis.Client.Subscribe(context.Background(), events.Channel)
@@ -323,13 +316,11 @@ func TestRedisRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Let the listener answer FAIL, and get the event again, before Redis returns.
-	deadline := time.Now().Add(10 * time.Second)
-	for strings.Count(w.sv.ChildLog("proc_publisher"), "answered FAIL") < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the listener did not answer FAIL twice while Redis was down:\n%s", w.sv.Logs())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, 10*time.Second, func() bool {
+		return strings.Count(w.sv.ChildLog("proc_publisher"), "answered FAIL") >= 2
+	}, func() string {
+		return "the listener did not answer FAIL twice while Redis was down:\n" + w.sv.Logs()
+	})
 	w.redis.Restart()
 
 	// Once Redis is back, one more change: when its messages are in the stream, everything
@@ -343,7 +334,7 @@ func TestRedisRestart(t *testing.T) {
 	}
 	want := []string{"PROCESS_STATE_STOPPING", "PROCESS_STATE_STOPPED", "PROCESS_STATE_STARTING", "PROCESS_STATE_RUNNING",
 		"PROCESS_STATE_STOPPING", "PROCESS_STATE_STOPPED"}
-	deadline = time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	var after []string
 	for {
 		all, err := events.ReadStream(ctx, w.redis.Client, "0", 1000)
@@ -379,7 +370,7 @@ func TestRedisRestart(t *testing.T) {
 // TestGarbageOnStdin runs the binary with pipes, as supervisord would, and sends it garbage.
 func TestGarbageOnStdin(t *testing.T) {
 	testutil.RequireBinary(t, "supervisord", "redis-server")
-	bin := eventstest.BuildProcPublisher(t, binDir)
+	bin := testutil.BuildBinary(t, "github.com/vr-paas/vr/cmd/proc-publisher")
 	r := eventstest.StartRedisWithPassword(t, "pw")
 	sv := supervisortest.Start(t, supervisortest.Config{Inet: true, Programs: []supervisortest.Program{{Name: "web"}}})
 	// Redis with a password and a database other than 0; supervisord over http with basic auth.
@@ -462,7 +453,7 @@ func TestGarbageOnStdin(t *testing.T) {
 
 // TestNotAListener runs the binary as a person would, outside supervisord.
 func TestNotAListener(t *testing.T) {
-	bin := eventstest.BuildProcPublisher(t, binDir)
+	bin := testutil.BuildBinary(t, "github.com/vr-paas/vr/cmd/proc-publisher")
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	var stdout, stderr bytes.Buffer

@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -70,7 +69,7 @@ func TestProcUnderSupervisord(t *testing.T) {
 	}
 	newProc := func(app, cmd string, want int) *proc {
 		c := &schema.ProcConfig{AppName: app, Version: "v1", ConfigName: "test", ReleaseHash: "abcd1234", ProcName: "web",
-			Port: freePort(t), User: "nobody", Group: "nogroup", BuildURL: build, Cmd: cmd,
+			Port: testutil.FreePort(t), User: "nobody", Group: "nogroup", BuildURL: build, Cmd: cmd,
 			ImageURL: image, ImageName: "busybox", ImageMD5: imageMD5}
 		n, err := c.Name()
 		if err != nil {
@@ -225,17 +224,11 @@ func (sd *supervisord) ctl(t *testing.T, args ...string) string {
 
 func (sd *supervisord) waitState(t *testing.T, name, state string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		out := sd.ctl(t, "status", name)
-		if strings.Contains(out, state) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not %s: %s\n%s", name, state, out, sd.logs())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	var out string
+	testutil.Eventually(t, 20*time.Second, func() bool {
+		out = sd.ctl(t, "status", name)
+		return strings.Contains(out, state)
+	}, func() string { return fmt.Sprintf("%s not %s: %s\n%s", name, state, out, sd.logs()) })
 }
 
 func (sd *supervisord) logs() string {
@@ -250,29 +243,18 @@ func (sd *supervisord) logs() string {
 func waitHTTP(t *testing.T, port int, sd *supervisord) string {
 	t.Helper()
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			return string(body)
+	var body []byte
+	var err error
+	testutil.Eventually(t, 20*time.Second, func() bool {
+		var resp *http.Response
+		if resp, err = http.Get(url); err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: %v\n%s", url, err, sd.logs())
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return true
+	}, func() string { return fmt.Sprintf("GET %s: %v\n%s", url, err, sd.logs()) })
+	return string(body)
 }
 
 func processesMentioning(s string) []string {

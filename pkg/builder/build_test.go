@@ -16,6 +16,7 @@ import (
 	"github.com/vr-paas/vr/pkg/buildpack"
 	"github.com/vr-paas/vr/pkg/flock"
 	"github.com/vr-paas/vr/pkg/schema"
+	"github.com/vr-paas/vr/pkg/testutil"
 )
 
 // helloJob is the job of the hello app with the given buildpack lines.
@@ -211,7 +212,7 @@ func TestCompileFailure(t *testing.T) {
 	before := cacheFiles(t, e, "hello", app)
 
 	out := t.TempDir()
-	var log lockedBuffer
+	var log testutil.SyncBuffer
 	o := e.opts(&log)
 	o.OutputDir = out
 	res, err := builder.Build(context.Background(), helloJob(t, app, "buildpack_urls: ["+failing+"]"), o)
@@ -247,7 +248,7 @@ func TestNoBuildpackDetected(t *testing.T) {
 	never, _ := gitRepo(t, "buildpacks/never")
 	hello, _ := gitRepo(t, "buildpacks/hello")
 	run(t, app, `git rm -q hello.txt && git commit -qm 'no hello'`)
-	var log lockedBuffer
+	var log testutil.SyncBuffer
 	res, err := builder.Build(context.Background(), helloJob(t, app, "buildpack_urls: ["+never+", "+hello+"]"), e.opts(&log))
 	var nm *buildpack.NoMatchError
 	for _, r := range nm2(err) {
@@ -344,7 +345,7 @@ func TestContainment(t *testing.T) {
 			if layout == "image" {
 				extra += "\nimage_url: " + img + "\nimage_name: busybox_escape"
 			}
-			var log lockedBuffer
+			var log testutil.SyncBuffer
 			res, err := builder.Build(context.Background(), helloJob(t, app, "buildpack_url: "+escape, extra), e.opts(&log))
 			if err != nil {
 				t.Fatalf("the escape buildpack got out (or failed): %v\n%s", err, log.String())
@@ -383,7 +384,7 @@ func TestLimits(t *testing.T) {
 		{"sleep", func(o *builder.Options) { o.Timeout = 1500 * time.Millisecond }, "build timed out after 1.5s"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			var log lockedBuffer
+			var log testutil.SyncBuffer
 			o := e.opts(&log)
 			tc.mod(&o)
 			start := time.Now()
@@ -406,7 +407,7 @@ func TestConcurrentBuildsOfOneApp(t *testing.T) {
 	hello, _ := gitRepo(t, "buildpacks/hello")
 	j := helloJob(t, app, "buildpack_url: "+hello)
 	var wg sync.WaitGroup
-	logs := make([]lockedBuffer, 2)
+	logs := make([]testutil.SyncBuffer, 2)
 	errs := make([]error, 2)
 	for i := range 2 {
 		wg.Add(1)
@@ -434,7 +435,7 @@ func TestConcurrentBuildsOfOneApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Unlock()
-	var log lockedBuffer
+	var log testutil.SyncBuffer
 	o := e.opts(&log)
 	o.LockTimeout = 300 * time.Millisecond
 	_, err = builder.Build(context.Background(), j, o)

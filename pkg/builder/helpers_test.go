@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,24 +100,6 @@ func (e *env) opts(log io.Writer) builder.Options {
 	return builder.Options{Root: e.root, Backend: e.backend, OutputDir: e.out, Log: log, Timeout: 2 * time.Minute, StopTimeout: 2 * time.Second}
 }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // job parses a build job written as YAML.
 func job(t testing.TB, text string) *schema.BuildJob {
 	t.Helper()
@@ -132,7 +113,7 @@ func job(t testing.TB, text string) *schema.BuildJob {
 // build runs a build and fails the test on error; it returns the result and the log.
 func (e *env) build(t testing.TB, j *schema.BuildJob, mod func(*builder.Options)) (*builder.Result, string) {
 	t.Helper()
-	var log lockedBuffer
+	var log testutil.SyncBuffer
 	o := e.opts(&log)
 	if mod != nil {
 		mod(&o)

@@ -14,6 +14,7 @@ import (
 	"github.com/vr-paas/vr/pkg/builder"
 	"github.com/vr-paas/vr/pkg/container/lxc"
 	"github.com/vr-paas/vr/pkg/schema"
+	"github.com/vr-paas/vr/pkg/testutil"
 )
 
 // TestMain lets the test binary play a vbuild that the test kills (helperBuild).
@@ -56,7 +57,7 @@ func TestKilledBuildLeavesCacheIntact(t *testing.T) {
 
 	// A build whose compile poisons the cache and hangs, killed with SIGKILL.
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	var stderr lockedBuffer
+	var stderr testutil.SyncBuffer
 	cmd.Stderr = &stderr
 	cmd.Env = append(os.Environ(), "VR_BUILDER_HELPER=build", "VR_HELPER_LXCPATH="+e.backend.LXCPath(),
 		"VR_HELPER_ROOT="+e.root, "VR_HELPER_OUT="+t.TempDir(),

@@ -3,16 +3,16 @@
 package builder
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vr-paas/vr/pkg/mountinfo"
 )
 
 // mountOverlay mounts an overlay of lowers (top first) with upper and work at mnt, with the
@@ -55,51 +55,18 @@ func unmount(mnt string) error {
 
 // isMountPoint reports whether p is a mount point of this process's mount namespace.
 func isMountPoint(p string) bool {
-	mps, err := mountsBelow(p)
-	return err == nil && len(mps) > 0 && mps[len(mps)-1] == p
+	mps, err := mountinfo.Below(p)
+	return err == nil && slices.Contains(mps, p)
 }
 
-// mountsBelow lists the mount points at or under dir, deepest first.
+// mountsBelow lists the mount points at or under dir, longest path (deepest) first.
 func mountsBelow(dir string) ([]string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	mps, err := mountinfo.Below(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		mp := unescapeMountinfo(fields[4])
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
-			out = append(out, mp)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out, sc.Err()
-}
-
-// unescapeMountinfo decodes the octal escapes (\040 for a space) of /proc/self/mountinfo.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	slices.SortStableFunc(mps, func(a, b string) int { return len(b) - len(a) })
+	return mps, nil
 }
 
 // unmountBelow unmounts everything mounted at or under dir.

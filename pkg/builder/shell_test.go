@@ -9,6 +9,7 @@ import (
 
 	"github.com/vr-paas/vr/pkg/builder"
 	"github.com/vr-paas/vr/pkg/buildpack"
+	"github.com/vr-paas/vr/pkg/testutil"
 )
 
 func TestShell(t *testing.T) {
@@ -20,7 +21,7 @@ func TestShell(t *testing.T) {
 	before := cacheFiles(t, e, "hello", app)
 	out := t.TempDir()
 
-	var log, stdout, stderr lockedBuffer
+	var log, stdout, stderr testutil.SyncBuffer
 	o := e.opts(&log)
 	o.OutputDir = out
 	o.In = strings.NewReader(`id -u; pwd; echo "cache=$CACHE_DIR env=$ENV_DIR home=$HOME"; cat $ENV_DIR/GREETING; echo; ls; touch $CACHE_DIR/from-shell
@@ -62,7 +63,7 @@ func TestShellOnFailure(t *testing.T) {
 	e := newEnv(t)
 	app, _ := gitRepo(t, "apps/hello")
 	failing, _ := gitRepo(t, "buildpacks/failing")
-	var log, stdout lockedBuffer
+	var log, stdout testutil.SyncBuffer
 	o := e.opts(&log)
 	o.ShellOnFailure = true
 	o.In = strings.NewReader("cat partial.txt; ls $CACHE_DIR\n")

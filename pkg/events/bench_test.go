@@ -26,7 +26,7 @@ import (
 // cycle). One op is 10 cycles; p50-ms, p99-ms and max-ms are over every message of the run.
 func BenchmarkStateChangeToSubscriber(b *testing.B) {
 	testutil.RequireBinary(b, "supervisord", "redis-server")
-	bin := eventstest.BuildProcPublisher(b, binDir)
+	bin := testutil.BuildBinary(b, "github.com/vr-paas/vr/cmd/proc-publisher")
 	r := eventstest.StartRedis(b)
 	ctx := context.Background()
 
@@ -163,7 +163,7 @@ func BenchmarkListenerThroughput(b *testing.B) {
 	}
 
 	b.Run("binary", func(b *testing.B) {
-		bin := eventstest.BuildProcPublisher(b, binDir)
+		bin := testutil.BuildBinary(b, "github.com/vr-paas/vr/cmd/proc-publisher")
 		r := eventstest.StartRedis(b)
 		sv := supervisortest.Start(b, supervisortest.Config{Programs: programs})
 		cmd := exec.Command(bin)

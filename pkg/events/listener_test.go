@@ -2,7 +2,6 @@ package events_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"github.com/vr-paas/vr/pkg/events"
 	"github.com/vr-paas/vr/pkg/events/eventstest"
 	"github.com/vr-paas/vr/pkg/supervisor"
+	"github.com/vr-paas/vr/pkg/testutil"
 )
 
 // fakeSupervisor answers getAllProcessInfo with procs, or err.
@@ -40,24 +40,6 @@ func (f *fakeSupervisor) Calls() int {
 	return f.calls
 }
 
-// syncBuffer is a log destination safe to read while the listener writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // session runs a Listener over pipes and plays supervisord's side.
 type session struct {
 	t      *testing.T
@@ -65,7 +47,7 @@ type session struct {
 	out    *bufio.Reader
 	done   chan error
 	cancel context.CancelFunc
-	log    *syncBuffer
+	log    *testutil.SyncBuffer
 	serial int64
 }
 
@@ -73,7 +55,7 @@ func startListener(t *testing.T, l *events.Listener) *session {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	s := &session{t: t, in: inW, out: bufio.NewReader(outR), done: make(chan error, 1), log: &syncBuffer{}}
+	s := &session{t: t, in: inW, out: bufio.NewReader(outR), done: make(chan error, 1), log: &testutil.SyncBuffer{}}
 	l.Log = log.New(s.log, "", 0)
 	var ctx context.Context
 	ctx, s.cancel = context.WithCancel(context.Background())

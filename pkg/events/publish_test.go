@@ -14,19 +14,13 @@ import (
 	"github.com/vr-paas/vr/pkg/events"
 	"github.com/vr-paas/vr/pkg/events/eventstest"
 	"github.com/vr-paas/vr/pkg/supervisor"
+	"github.com/vr-paas/vr/pkg/testutil"
 )
 
-// binDir holds binaries built for this package's tests and benchmarks.
-var binDir string
-
+// TestMain removes the binaries the tests built (testutil.BuildBinary).
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "vr-events-test")
-	if err != nil {
-		panic(err)
-	}
-	binDir = dir
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	testutil.RemoveBinaries()
 	os.Exit(code)
 }
 

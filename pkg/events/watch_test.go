@@ -10,6 +10,7 @@ import (
 
 	"github.com/vr-paas/vr/pkg/events"
 	"github.com/vr-paas/vr/pkg/events/eventstest"
+	"github.com/vr-paas/vr/pkg/testutil"
 )
 
 var errEnough = errors.New("enough")
@@ -76,22 +77,14 @@ func TestWatchLiveOnly(t *testing.T) {
 		})
 	}()
 	// Publish until the watcher has seen something: it must be new, never the old entry.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testutil.Eventually(t, 10*time.Second, func() bool {
 		if _, err := p.Publish(ctx, events.Update{Event: "NEW", Message: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
 		mu.Lock()
-		n := len(got)
-		mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("watcher saw nothing in 10s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(got) > 0
+	}, func() string { return "watcher saw nothing" })
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Watch returned %v", err)

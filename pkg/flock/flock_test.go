@@ -3,6 +3,7 @@ package flock_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,18 +78,13 @@ func TestLockHeldByOtherProcess(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		l, err := flock.TryLock(p)
+	var err error
+	testutil.Eventually(t, 5*time.Second, func() bool {
+		var l *flock.Lock
+		l, err = flock.TryLock(p)
 		l.Unlock() // flock(1) has not taken it yet
-		if err != nil && strings.Contains(err.Error(), "locked by another process") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the other process never held the lock: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err != nil && strings.Contains(err.Error(), "locked by another process")
+	}, func() string { return fmt.Sprintf("the other process never held the lock: %v", err) })
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

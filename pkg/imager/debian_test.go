@@ -108,7 +108,7 @@ func TestDebianImageRunsInstalledPackage(t *testing.T) {
 	if err := fetch.Extract(context.Background(), res.Image, contents, fetch.ExtractOptions{AllowDevices: true}); err != nil {
 		t.Fatal(err)
 	}
-	var out, errb syncBuffer
+	var out, errb testutil.SyncBuffer
 	code, err := b.Run(context.Background(), container.Spec{
 		Name:   imageName(t) + "-run",
 		Rootfs: container.Rootfs{Overlay: &container.Overlay{Lower: contents, Upper: filepath.Join(t.TempDir(), "upper")}},

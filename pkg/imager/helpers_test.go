@@ -2,7 +2,6 @@ package imager_test
 
 import (
 	"archive/tar"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -135,7 +134,7 @@ func writeScript(t testing.TB, name, body string) string {
 // env is a test's directories and options.
 type env struct {
 	out, root, work string
-	stdout, stderr  syncBuffer
+	stdout, stderr  testutil.SyncBuffer
 	opts            imager.Options
 }
 
@@ -194,23 +193,6 @@ func (e *env) leftInWork(t testing.TB) []string {
 		}
 	}
 	return names
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // entry is one member of an image tarball.

@@ -20,6 +20,7 @@ import (
 	"github.com/vr-paas/vr/pkg/container"
 	"github.com/vr-paas/vr/pkg/fetch"
 	"github.com/vr-paas/vr/pkg/runner"
+	"github.com/vr-paas/vr/pkg/testutil"
 )
 
 // cyclesPerOp is how many setup+run+teardown cycles one benchmark iteration does, so that
@@ -113,10 +114,7 @@ func BenchmarkSetupRunTeardown(b *testing.B) {
 // a sleeping proc.
 func BenchmarkRunRSS(b *testing.B) {
 	e := newEnv(b)
-	bin := filepath.Join(b.TempDir(), "vruntime")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/vr-paas/vr/cmd/vruntime").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testutil.BuildBinary(b, "github.com/vr-paas/vr/cmd/vruntime")
 	c := e.proc(runner.Image)
 	c.Cmd = `sh -c 'echo ready; exec sleep 1000'`
 	_, p := e.setUp(c, runner.Image)

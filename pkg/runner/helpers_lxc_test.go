@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -52,6 +51,7 @@ func TestMain(m *testing.M) {
 	if shared.dir != "" {
 		_ = os.RemoveAll(shared.dir)
 	}
+	testutil.RemoveBinaries()
 	os.Exit(code)
 }
 
@@ -119,7 +119,7 @@ func (e *env) proc(v runner.Variant) *schema.ProcConfig {
 		ConfigName:  "test",
 		ReleaseHash: "abcd1234",
 		ProcName:    "web",
-		Port:        freePort(e.t),
+		Port:        testutil.FreePort(e.t),
 		User:        "nobody",
 		Group:       "nogroup",
 		BuildURL:    shared.build,
@@ -170,7 +170,7 @@ func (e *env) setUp(c *schema.ProcConfig, v runner.Variant) (*runner.Runner, *ru
 // runOut runs the proc to its end and returns its exit code and output (stdout+stderr).
 func runOut(t testing.TB, r *runner.Runner, p *runner.Proc) (int, string) {
 	t.Helper()
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	code, err := r.Run(context.Background(), p, container.Streams{Out: &out, Err: &out})
 	if err != nil {
 		t.Fatalf("Run: %v (output %q)", err, out.String())
@@ -211,22 +211,23 @@ func background(t testing.TB, r *runner.Runner, p *runner.Proc, out io.Writer) (
 func waitHTTP(t testing.TB, port int, path string, log fmt.Stringer) string {
 	t.Helper()
 	url := fmt.Sprintf("http://127.0.0.1:%d%s", port, path)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return string(body)
-			}
-			err = fmt.Errorf("status %s: %s", resp.Status, body)
+	var body string
+	var err error
+	testutil.Eventually(t, 15*time.Second, func() bool {
+		var resp *http.Response
+		if resp, err = http.Get(url); err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: %v\nproc output:\n%s", url, err, log)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			err = fmt.Errorf("status %s: %s", resp.Status, b)
+			return false
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		body = string(b)
+		return true
+	}, func() string { return fmt.Sprintf("GET %s: %v\nproc output:\n%s", url, err, log) })
+	return body
 }
 
 // assertNothingLeft checks that nothing of the proc is left: its folder, its containers
@@ -280,36 +281,7 @@ func processesMentioning(s string) []string {
 	return out
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func md5hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a container's stdout and
-// stderr copiers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // helperMain is the test binary acting as a runner that is then killed: it runs the proc
 // named by VR_RUNNER_HELPER_PROC (a proc.yaml) and never returns on its own.

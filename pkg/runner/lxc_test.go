@@ -26,6 +26,7 @@ import (
 	"github.com/vr-paas/vr/pkg/flock"
 	"github.com/vr-paas/vr/pkg/runner"
 	"github.com/vr-paas/vr/pkg/schema"
+	"github.com/vr-paas/vr/pkg/testutil"
 	"github.com/vr-paas/vr/pkg/uptest"
 )
 
@@ -72,7 +73,7 @@ func TestWebApp(t *testing.T) {
 				}
 			}
 
-			var out syncBuffer
+			var out testutil.SyncBuffer
 			stop := background(t, r, p, &out)
 			page := waitHTTP(t, c.Port, "/", &out)
 			if !strings.Contains(page, "hello from vr") {
@@ -112,7 +113,7 @@ func TestWebApp(t *testing.T) {
 			}
 
 			// A shell in a container like the proc's, fed from stdin.
-			var shOut syncBuffer
+			var shOut testutil.SyncBuffer
 			script := "echo \"port=$PORT user=$(id -u) pwd=$(pwd) greeting=$GREETING\"; echo x > /tmp/shell-was-here; touch /app/written-by-shell; exit 3\n"
 			code, err := r.Shell(context.Background(), p, container.Streams{In: strings.NewReader(script), Out: &shOut, Err: &shOut}, false)
 			wantSh := fmt.Sprintf("port=%d user=65534 pwd=/app greeting=hello from .profile.d\n", c.Port)
@@ -267,13 +268,13 @@ func TestSIGTERMGraceThenSIGKILL(t *testing.T) {
 
 // readyWriter closes ready when "ready" has been written.
 type readyWriter struct {
-	syncBuffer
+	testutil.SyncBuffer
 	ready chan struct{}
 	once  sync.Once
 }
 
 func (w *readyWriter) Write(p []byte) (int, error) {
-	n, err := w.syncBuffer.Write(p)
+	n, err := w.SyncBuffer.Write(p)
 	if strings.Contains(w.String(), "ready") {
 		w.once.Do(func() { close(w.ready) })
 	}
@@ -553,7 +554,7 @@ func TestParallelProcs(t *testing.T) {
 	}
 	each(func(i int, r *runner.Runner, p *runner.Proc) error { return r.Setup(context.Background(), p) })
 	each(func(i int, r *runner.Runner, p *runner.Proc) error {
-		var out syncBuffer
+		var out testutil.SyncBuffer
 		code, err := r.Run(context.Background(), p, container.Streams{Out: &out, Err: &out})
 		if want := fmt.Sprintf("%d 4\n", p.Config.Port); err != nil || code != 0 || out.String() != want {
 			return fmt.Errorf("proc %d: exit %d, err %v, output %q, want %q", i, code, err, out.String(), want)

@@ -1,18 +1,16 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vr-paas/vr/pkg/mountinfo"
 	"github.com/vr-paas/vr/pkg/schema"
 )
 
@@ -69,7 +67,8 @@ func (r *Runner) Teardown(ctx context.Context, procYAML string) error {
 
 	// Mounts below the folder in this mount namespace (containers mount in their own, so
 	// normally there are none), then the folder.
-	for _, mp := range mountsBelow(procDir) {
+	mps, _ := mountinfo.Below(procDir) // no mount table: nothing to unmount
+	for _, mp := range mps {
 		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 			errs = append(errs, fmt.Errorf("unmount %s: %w", mp, err))
 		}
@@ -82,58 +81,4 @@ func (r *Runner) Teardown(ctx context.Context, procYAML string) error {
 	}
 	r.say("Removed %s", procDir)
 	return nil
-}
-
-// mountsBelow lists the mount points at or below dir in this mount namespace, deepest first.
-func mountsBelow(dir string) []string {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	var mps []string
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		f := strings.Fields(string(line))
-		if len(f) < 5 {
-			continue
-		}
-		mp := unescapeMount(f[4])
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
-			mps = append(mps, mp)
-		}
-	}
-	slices.Reverse(mps)
-	return mps
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space, and so on).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, ok := octal(s[i+1 : i+4]); ok {
-				b.WriteByte(v)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func octal(s string) (byte, bool) {
-	if len(s) != 3 {
-		return 0, false
-	}
-	var v int
-	for _, c := range s {
-		if c < '0' || c > '7' {
-			return 0, false
-		}
-		v = v*8 + int(c-'0')
-	}
-	return byte(v), v < 256
 }

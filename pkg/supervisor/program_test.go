@@ -151,16 +151,11 @@ func startSupervisord(t *testing.T) *supervisord {
 			<-done
 		}
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if o, err := exec.Command("supervisorctl", "-c", confPath, "pid").CombinedOutput(); err == nil && strings.TrimSpace(string(o)) != "" {
-			return sd
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("supervisord did not come up:\n%s", sd.logs())
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
+	testutil.Eventually(t, 15*time.Second, func() bool {
+		o, err := exec.Command("supervisorctl", "-c", confPath, "pid").CombinedOutput()
+		return err == nil && strings.TrimSpace(string(o)) != ""
+	}, func() string { return "supervisord did not come up:\n" + sd.logs() })
+	return sd
 }
 
 // ctl runs supervisorctl with args and returns its output; it fails the test when

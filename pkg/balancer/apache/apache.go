@@ -53,11 +53,7 @@ func (Factory) Aliases() []string { return []string{"vr.common.balancer.apache.A
 
 // New decodes cfg's options.
 func (Factory) New(cfg balancer.Config, env balancer.Env) (balancer.Balancer, error) {
-	c := Config{Options: poolfile.Options{CheckCmd: DefaultCheckCmd}}
-	if err := balancer.DecodeOptions(cfg, &c); err != nil {
-		return nil, err
-	}
-	return New(c, env)
+	return poolfile.NewFromConfig(cfg, env, Config{Options: poolfile.Options{CheckCmd: DefaultCheckCmd}}, New)
 }
 
 // Balancer is an Apache balancer.
@@ -65,13 +61,7 @@ type Balancer struct{ *poolfile.Balancer }
 
 // New returns an Apache Balancer; empty settings get the defaults (check_cmd excepted).
 func New(c Config, env balancer.Env) (*Balancer, error) {
-	o := c.Options
-	if o.IncludeDir == "" {
-		o.IncludeDir = DefaultIncludeDir
-	}
-	if o.ReloadCmd == "" {
-		o.ReloadCmd = DefaultReloadCmd
-	}
+	o := c.Options.WithDefaults(DefaultIncludeDir, DefaultReloadCmd)
 	if c.PoolFilePrefix == "" {
 		c.PoolFilePrefix = DefaultPoolFilePrefix
 	}

@@ -31,7 +31,7 @@ func startApache(t testing.TB) *server {
 	testutil.RequireRoot(t)
 	testutil.RequireBinary(t, "apache2")
 	dir := t.TempDir()
-	s := &server{dir: dir, port: balancertest.FreePort(t)}
+	s := &server{dir: dir, port: testutil.FreePort(t)}
 	pools := filepath.Join(dir, "pools") + "/"
 	must(t, os.MkdirAll(pools, 0o755))
 	must(t, os.MkdirAll(filepath.Join(dir, "run"), 0o755))

@@ -16,17 +16,6 @@ import (
 	"github.com/vr-paas/vr/pkg/balancer"
 )
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // Backend is a small HTTP server on loopback that answers every request with its node name
 // ("127.0.0.1:port") and counts the requests it served.
 type Backend struct {

@@ -29,7 +29,7 @@ func startHAProxy(t testing.TB) *server {
 	t.Helper()
 	testutil.RequireBinary(t, "haproxy", "socat")
 	dir := t.TempDir()
-	s := &server{dir: dir, port: balancertest.FreePort(t), warns: make(chan string, 100)}
+	s := &server{dir: dir, port: testutil.FreePort(t), warns: make(chan string, 100)}
 	pools := filepath.Join(dir, "pools.d") + "/"
 	must(t, os.MkdirAll(pools, 0o755))
 	main := filepath.Join(dir, "haproxy.cfg")

@@ -54,11 +54,7 @@ func (Factory) Aliases() []string { return []string{"vr.common.balancer.nginx.Ng
 
 // New decodes cfg's options.
 func (Factory) New(cfg balancer.Config, env balancer.Env) (balancer.Balancer, error) {
-	c := Config{Options: poolfile.Options{CheckCmd: DefaultCheckCmd}}
-	if err := balancer.DecodeOptions(cfg, &c); err != nil {
-		return nil, err
-	}
-	return New(c, env)
+	return poolfile.NewFromConfig(cfg, env, Config{Options: poolfile.Options{CheckCmd: DefaultCheckCmd}}, New)
 }
 
 // Balancer is an nginx balancer.
@@ -67,13 +63,7 @@ type Balancer struct{ *poolfile.Balancer }
 // New returns an nginx Balancer. Empty include_dir and reload_cmd get the defaults; an empty
 // check_cmd means no validation.
 func New(c Config, env balancer.Env) (*Balancer, error) {
-	o := c.Options
-	if o.IncludeDir == "" {
-		o.IncludeDir = DefaultIncludeDir
-	}
-	if o.ReloadCmd == "" {
-		o.ReloadCmd = DefaultReloadCmd
-	}
+	o := c.Options.WithDefaults(DefaultIncludeDir, DefaultReloadCmd)
 	pidFile := c.PIDFile
 	if pidFile == "" {
 		pidFile = DefaultPIDFile

@@ -33,7 +33,7 @@ func startNginx(t testing.TB) *server { return startNginxIn(t, t.TempDir(), fals
 func startNginxIn(t testing.TB, dir string, rooted bool) *server {
 	t.Helper()
 	testutil.RequireBinary(t, "nginx")
-	s := &server{dir: dir, conf: filepath.Join(dir, "nginx.conf"), port: balancertest.FreePort(t)}
+	s := &server{dir: dir, conf: filepath.Join(dir, "nginx.conf"), port: testutil.FreePort(t)}
 	pools := filepath.Join(dir, "pools")
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o777); err != nil {
 		t.Fatal(err)

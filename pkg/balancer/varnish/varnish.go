@@ -54,11 +54,7 @@ func (Factory) Aliases() []string { return []string{"vr.common.balancer.varnish.
 
 // New decodes cfg's options.
 func (Factory) New(cfg balancer.Config, env balancer.Env) (balancer.Balancer, error) {
-	c := Config{Options: poolfile.Options{CheckCmd: DefaultCheckCmd}}
-	if err := balancer.DecodeOptions(cfg, &c); err != nil {
-		return nil, err
-	}
-	return New(c, env)
+	return poolfile.NewFromConfig(cfg, env, Config{Options: poolfile.Options{CheckCmd: DefaultCheckCmd}}, New)
 }
 
 // Balancer is a Varnish balancer.
@@ -68,13 +64,7 @@ var vclName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 
 // New returns a Varnish Balancer; empty settings get the defaults (check_cmd excepted).
 func New(c Config, env balancer.Env) (*Balancer, error) {
-	o := c.Options
-	if o.IncludeDir == "" {
-		o.IncludeDir = DefaultIncludeDir
-	}
-	if o.ReloadCmd == "" {
-		o.ReloadCmd = DefaultReloadCmd
-	}
+	o := c.Options.WithDefaults(DefaultIncludeDir, DefaultReloadCmd)
 	if c.MainPoolFile == "" {
 		c.MainPoolFile = DefaultMainPoolFile
 	}

@@ -34,7 +34,7 @@ func startVarnish(t testing.TB) *server {
 		testutil.Missing(t, "bin", "needs %s (Debian's varnish package); run: scripts/deps.sh", reloadScript)
 	}
 	dir := t.TempDir()
-	s := &server{dir: dir, port: balancertest.FreePort(t)}
+	s := &server{dir: dir, port: testutil.FreePort(t)}
 	inc := filepath.Join(dir, "vcl") + "/"
 	work := filepath.Join(dir, "work")
 	if err := os.MkdirAll(inc, 0o755); err != nil {

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vr-paas/vr/pkg/container"
+	"github.com/vr-paas/vr/pkg/mountinfo"
 )
 
 // hierarchy is one mounted cgroup hierarchy.
@@ -64,7 +65,7 @@ func readHierarchies() ([]hierarchy, error) {
 		if len(f) < 5 || len(g) < 3 || (g[0] != "cgroup" && g[0] != "cgroup2") {
 			continue
 		}
-		h := hierarchy{mount: unescapeMount(f[4]), root: unescapeMount(f[3]), v2: g[0] == "cgroup2"}
+		h := hierarchy{mount: mountinfo.Unescape(f[4]), root: mountinfo.Unescape(f[3]), v2: g[0] == "cgroup2"}
 		if h.v2 {
 			if c, err := os.ReadFile(filepath.Join(h.mount, "cgroup.controllers")); err == nil {
 				h.controllers = strings.Fields(string(c))
@@ -95,25 +96,6 @@ func knownV1Controller(o string) bool {
 		return true
 	}
 	return false
-}
-
-// unescapeMount undoes the octal escapes (\040 for a space…) of /proc/self/mountinfo.
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // readProcCgroups parses /proc/PID/cgroup into hierarchy key → cgroup path.

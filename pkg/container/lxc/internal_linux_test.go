@@ -18,19 +18,6 @@ import (
 	"github.com/vr-paas/vr/pkg/container"
 )
 
-func TestUnescapeMount(t *testing.T) {
-	for in, want := range map[string]string{
-		"/sys/fs/cgroup":      "/sys/fs/cgroup",
-		`/mnt/with\040space`:  "/mnt/with space",
-		`/tab\011and\134back`: "/tab\tand\\back",
-		`/trailing\04`:        `/trailing\04`,
-	} {
-		if got := unescapeMount(in); got != want {
-			t.Errorf("unescapeMount(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestHierarchyDir(t *testing.T) {
 	h := hierarchy{mount: "/sys/fs/cgroup/memory", root: "/"}
 	if got := h.dir("/a/b"); got != "/sys/fs/cgroup/memory/a/b" {

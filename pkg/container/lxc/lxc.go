@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vr-paas/vr/pkg/container"
+	"github.com/vr-paas/vr/pkg/mountinfo"
 )
 
 const (
@@ -439,24 +440,9 @@ func (b *Backend) Leftovers(ctx context.Context, name string) ([]string, error) 
 }
 
 // mountsBelow lists the mount points at or below dir in this mount namespace, deepest
-// first.
+// first (nil when mountinfo cannot be read).
 func mountsBelow(dir string) []string {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	var mps []string
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 5 {
-			continue
-		}
-		mp := unescapeMount(f[4])
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
-			mps = append(mps, mp)
-		}
-	}
-	slices.Reverse(mps)
+	mps, _ := mountinfo.Below(dir)
 	return mps
 }
 

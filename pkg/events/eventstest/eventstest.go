@@ -10,10 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -50,7 +47,7 @@ func StartRedisWithPassword(t testing.TB, password string) *Redis {
 	testutil.RequireBinary(t, "redis-server")
 	r := &Redis{t: t, Dir: t.TempDir(), Password: password}
 	for attempt := 0; ; attempt++ {
-		r.Port = freePort(t)
+		r.Port = testutil.FreePort(t)
 		r.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(r.Port))
 		r.URL = "redis://" + r.Addr + "/0"
 		if password != "" {
@@ -157,42 +154,4 @@ func (r *Redis) Log() string {
 		s = "…" + s[len(s)-2000:]
 	}
 	return s
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
-
-// BuildProcPublisher builds cmd/proc-publisher once per test process into dir (the caller's
-// TestMain owns dir and removes it) and returns the binary's path.
-func BuildProcPublisher(t testing.TB, dir string) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
-		buildPath = filepath.Join(dir, "proc-publisher")
-		cmd := exec.Command(goBin, "build", "-o", buildPath, "github.com/vr-paas/vr/cmd/proc-publisher")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build proc-publisher: %v\n%s", err, strings.TrimSpace(string(out)))
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildPath
 }

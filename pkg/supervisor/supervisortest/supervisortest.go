@@ -7,10 +7,10 @@ package supervisortest
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -93,7 +93,7 @@ func Start(t testing.TB, cfg Config) *Supervisord {
 		if s.Username == "" {
 			s.Username, s.Password = "vrtest", "secret"
 		}
-		port := FreePort(t)
+		port := testutil.FreePort(t)
 		s.URL = fmt.Sprintf("http://127.0.0.1:%d", port)
 		fmt.Fprintf(&conf, "[inet_http_server]\nport=127.0.0.1:%d\nusername=%s\npassword=%s\n\n", port, s.Username, s.Password)
 	} else {
@@ -249,23 +249,17 @@ func (s *Supervisord) AddProgram(t testing.TB, p Program) {
 // its info; it fails the test after timeout.
 func (s *Supervisord) WaitState(t testing.TB, name string, timeout time.Duration, states ...string) supervisor.ProcessInfo {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	var info supervisor.ProcessInfo
+	var err error
+	testutil.Eventually(t, timeout, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		info, err := s.Client.GetProcessInfo(ctx, name)
-		cancel()
-		if err == nil {
-			for _, st := range states {
-				if info.StateName == st {
-					return info
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not in %v after %v (info %+v, err %v)\n%s", name, states, timeout, info, err, s.Logs())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		defer cancel()
+		info, err = s.Client.GetProcessInfo(ctx, name)
+		return err == nil && slices.Contains(states, info.StateName)
+	}, func() string {
+		return fmt.Sprintf("%s not in %v (info %+v, err %v)\n%s", name, states, info, err, s.Logs())
+	})
+	return info
 }
 
 // WaitExec waits until the running process has exec'd its command (its argv[0] in
@@ -330,15 +324,4 @@ func (s *Supervisord) stop() {
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		<-s.done
 	}
-}
-
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
