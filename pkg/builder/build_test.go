@@ -457,8 +457,14 @@ func TestBuildUser(t *testing.T) {
 	for user, want := range map[string]string{"root": "is root", "0:100": "is root", "no_such_user": "is not in the container's /etc/passwd", "1000:0": "has group root"} {
 		o := e.opts(nil)
 		o.User = user
-		if _, err := builder.Build(context.Background(), j, o); err == nil || !strings.Contains(err.Error(), want) {
+		_, err := builder.Build(context.Background(), j, o)
+		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("user %s: err = %v, want %q", user, err, want)
+		}
+		// A bad --user is the caller's input: exit 2 (BadInput), naming the flag.
+		var bi interface{ BadInput() bool }
+		if err == nil || !errors.As(err, &bi) || !bi.BadInput() || !strings.Contains(err.Error(), "--user") {
+			t.Errorf("user %s: err = %v is not a bad-input error naming --user", user, err)
 		}
 	}
 	// Another unprivileged user: the tarball's owner follows.

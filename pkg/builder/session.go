@@ -15,6 +15,7 @@ import (
 
 	"github.com/vr-paas/vr/pkg/buildpack"
 	"github.com/vr-paas/vr/pkg/container"
+	"github.com/vr-paas/vr/pkg/fetch"
 	"github.com/vr-paas/vr/pkg/flock"
 	"github.com/vr-paas/vr/pkg/image"
 	"github.com/vr-paas/vr/pkg/schema"
@@ -269,7 +270,7 @@ func skipVCS(rel string, _ fs.DirEntry) bool { return !strings.Contains(rel, "/"
 func (s *session) checkoutApp(ctx context.Context, kind vcs.Kind, rev string) error {
 	base, _ := vcs.SplitFragment(s.appURL)
 	dir := s.p.repo(s.appURL)
-	s.say("Checking out %s at %s", base, rev)
+	s.say("Checking out %s at %s", fetch.Redact(base), rev)
 	lock, err := acquire(ctx, s.p.lock(base), "another checkout of "+base, s.opts.LockTimeout, s.say)
 	if err != nil {
 		return err
@@ -315,7 +316,7 @@ func (s *session) checkoutBuildpacks(ctx context.Context) error {
 		if frag != "" {
 			at = frag
 		}
-		s.say("Fetching buildpack %s at %s", base, at)
+		s.say("Fetching buildpack %s at %s", fetch.Redact(base), at)
 		name := vcs.FolderName(url)
 		if n := seen[name]; n > 0 {
 			name += "-" + strconv.Itoa(n)
@@ -342,7 +343,7 @@ func (s *session) checkoutBuildpacks(ctx context.Context) error {
 			return fmt.Errorf("buildpack %s at %s has no executable bin/compile", base, pb.rev.ID)
 		}
 		s.bps = append(s.bps, pb)
-		s.sum.Buildpacks = append(s.sum.Buildpacks, BuildpackSummary{URL: base, Revision: pb.rev.ID})
+		s.sum.Buildpacks = append(s.sum.Buildpacks, BuildpackSummary{URL: fetch.Redact(base), Revision: pb.rev.ID})
 	}
 	return nil
 }

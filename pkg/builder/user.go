@@ -24,16 +24,24 @@ type buildUser struct {
 func resolveUser(spec string, root *os.Root) (buildUser, error) {
 	u, err := lookupUser(spec, root)
 	if err != nil {
-		return u, err
+		return u, &userError{err}
 	}
 	if u.UID == 0 {
-		return u, fmt.Errorf("build user %q is root; buildpacks must run as an unprivileged user", spec)
+		return u, &userError{fmt.Errorf("build user %q is root; buildpacks must run as an unprivileged user", spec)}
 	}
 	if u.GID == 0 {
-		return u, fmt.Errorf("build user %q has group root; use uid:gid with another group", spec)
+		return u, &userError{fmt.Errorf("build user %q has group root; use uid:gid with another group", spec)}
 	}
 	return u, nil
 }
+
+// userError is a bad build user (--user, VR_BUILD_USER): the caller's input, which vbuild
+// exits 2 for (BadInput), not a failed build.
+type userError struct{ err error }
+
+func (e *userError) Error() string  { return e.err.Error() + " (--user, VR_BUILD_USER)" }
+func (e *userError) Unwrap() error  { return e.err }
+func (e *userError) BadInput() bool { return true }
 
 func lookupUser(spec string, root *os.Root) (buildUser, error) {
 	if spec == "" {

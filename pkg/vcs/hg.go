@@ -126,14 +126,16 @@ func (h *hgRepo) checkout(ctx context.Context, rev string) (Revision, error) {
 	}
 	// hg update resolves rev itself (a revset naming several revisions is refused), which
 	// saves an hg run (each costs Python's start-up).
-	if _, err := h.hg(ctx, false, "-R", h.dir, "update", "--clean", "-q", "-r", rev); err != nil {
+	// Subrepositories are off: .hgsub comes from the repository, and would make root clone
+	// any URL or host path it names (another app's checkout, say) into the app.
+	if _, err := h.hg(ctx, false, "-R", h.dir, "--config", "subrepos.allowed=false", "update", "--clean", "-q", "-r", rev); err != nil {
 		if strings.Contains(err.Error(), "unknown revision") || strings.Contains(err.Error(), "parse error") ||
 			strings.Contains(err.Error(), "ambiguous") || strings.Contains(err.Error(), "multiple") {
 			return Revision{}, fmt.Errorf("%q is not a branch, tag or revision of the repository: %w", rev, ErrRevisionNotFound)
 		}
 		return Revision{}, err
 	}
-	if _, err := h.hg(ctx, false, "-R", h.dir, "--config", "extensions.purge=", "purge", "--all", "-q"); err != nil {
+	if _, err := h.hg(ctx, false, "-R", h.dir, "--config", "extensions.purge=", "--config", "subrepos.allowed=false", "purge", "--all", "-q"); err != nil {
 		return Revision{}, err
 	}
 	return h.current(ctx)

@@ -72,6 +72,12 @@ func (s *hgServer) readMessage() (byte, []byte, error) {
 // run runs one hg command (args without "hg") and returns its output, error output and exit
 // code. Input is never given: a command asking for some gets end-of-file.
 func (s *hgServer) run(args []string, stderr io.Writer) (string, int, error) {
+	for _, a := range args {
+		if strings.ContainsRune(a, 0) {
+			// The wire separates arguments with NULs: one in an argument would make more.
+			return "", -1, fmt.Errorf("hg argument %q contains a NUL byte", a)
+		}
+	}
 	payload := []byte(strings.Join(args, "\x00"))
 	msg := make([]byte, 0, len(payload)+16)
 	msg = append(msg, "runcommand\n"...)

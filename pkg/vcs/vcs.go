@@ -43,6 +43,11 @@ func Update(ctx context.Context, kind Kind, rawURL, dir, rev string, opts Option
 	if strings.HasPrefix(rev, "-") {
 		return Revision{}, fmt.Errorf("revision %q: must not start with \"-\"", rev)
 	}
+	// A NUL would split an argument in two on hg's command-server wire (and cannot be in a
+	// process argument): "x\x00--config\x00hooks.update=CMD" would run CMD.
+	if strings.ContainsRune(base, 0) || strings.ContainsRune(rev, 0) || strings.ContainsRune(dir, 0) {
+		return Revision{}, fmt.Errorf("repository URL %q or revision %q: must not contain a NUL byte", base, rev)
+	}
 	var r repo
 	switch kind {
 	case Git:

@@ -313,3 +313,53 @@ func TestHgCheckouts(t *testing.T) {
 		t.Errorf("Detect = %q %v", k, ok)
 	}
 }
+
+// A revision (the job's version, or a buildpack URL's fragment) is one argument: a NUL in it
+// must not split it into more on the hg command server's wire, which would let a job pass
+// "--config hooks...=CMD" and run CMD as root.
+func TestHgRevisionNULIsNotAnOption(t *testing.T) {
+	testutil.RequireBinary(t, "hg")
+	up := filepath.Join(t.TempDir(), "app")
+	if err := os.Mkdir(up, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, up, `hg init -q . && echo one > Procfile && hg add -q && hg commit -qm v1 -d '1577934245 0'`)
+	pwned := filepath.Join(t.TempDir(), "pwned")
+	co := filepath.Join(t.TempDir(), vcs.FolderName(up))
+	update(t, vcs.Hg, up, co, "")
+	for _, rev := range []string{
+		"tip\x00--config\x00hooks.update=touch " + pwned,
+		"tip\x00--config\x00hooks.pre-update=touch " + pwned,
+	} {
+		if _, err := vcs.Update(context.Background(), vcs.Hg, up, co, rev, vcs.Options{}); err == nil {
+			t.Errorf("revision %q accepted", rev)
+		}
+		if exists(pwned) {
+			t.Fatalf("revision %q ran a hook", rev)
+		}
+	}
+	if _, err := vcs.Update(context.Background(), vcs.Hg, up+"#tip\x00--config\x00hooks.update=touch "+pwned, co, "", vcs.Options{}); err == nil || exists(pwned) {
+		t.Errorf("fragment with NUL: err %v, hook ran %v", err, exists(pwned))
+	}
+}
+
+// A .hgsub in the repository must not make the checkout clone what it names: here a host
+// repository the app's author cannot read otherwise.
+func TestHgSubrepoNotFollowed(t *testing.T) {
+	testutil.RequireBinary(t, "hg")
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.Mkdir(secret, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, secret, `hg init -q . && echo s3cret > key && hg add -q && hg commit -qm s -d '1 0'`)
+	up := filepath.Join(t.TempDir(), "app")
+	if err := os.Mkdir(up, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, up, `hg init -q . && hg clone -q `+secret+` sub && echo "sub = `+secret+`" > .hgsub && hg add -q .hgsub && hg commit -qm 1 -d '1 0' && rm -rf sub`)
+	co := filepath.Join(t.TempDir(), "co")
+	_, err := vcs.Update(context.Background(), vcs.Hg, up, co, "", vcs.Options{})
+	if exists(filepath.Join(co, "sub", "key")) {
+		t.Fatalf("the subrepository %s was cloned into the checkout (err %v)", secret, err)
+	}
+}
