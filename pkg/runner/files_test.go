@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,5 +194,37 @@ func TestLookupOwnerAndResolveIn(t *testing.T) {
 		if err != nil || o.UID != tc.uid || o.GID != tc.gid {
 			t.Errorf("%q/%q: %+v %v; want %d:%d", tc.user, tc.group, o, err, tc.uid, tc.gid)
 		}
+	}
+}
+
+// TestResolveInLongSymlinkChain: a chain of more links than ResolveIn follows must not give a
+// host path that still holds a link (here, to a host file outside the root).
+func TestResolveInLongSymlinkChain(t *testing.T) {
+	root := t.TempDir()
+	secret := filepath.Join(t.TempDir(), "passwd")
+	if err := os.WriteFile(secret, []byte("web:x:0:0::/:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const n = 45
+	for i := 0; i < n; i++ {
+		if err := os.Symlink(fmt.Sprintf("l%d", i+1), filepath.Join(root, "etc", fmt.Sprintf("l%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(secret, filepath.Join(root, "etc", fmt.Sprintf("l%d", n))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("l0", filepath.Join(root, "etc", "passwd")); err != nil {
+		t.Fatal(err)
+	}
+	got := runner.ResolveIn(root, "/etc/passwd")
+	if data, err := os.ReadFile(got); err == nil {
+		t.Errorf("ResolveIn = %s, which reads %q (a file outside the root)", got, data)
+	}
+	if o, err := runner.LookupOwner(root, "web", ""); err == nil {
+		t.Errorf("LookupOwner found %+v through a host file", o)
 	}
 }

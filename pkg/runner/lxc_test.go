@@ -400,7 +400,7 @@ func TestSetupAgainAndFailures(t *testing.T) {
 		{"missing build", func(c *schema.ProcConfig) { c.BuildURL, c.BuildMD5 = "/no/such/build.tar.gz", "" }, "no such file or directory"},
 		{"wrong build md5", func(c *schema.ProcConfig) { c.BuildMD5 = strings.Repeat("0", 32) }, "checksum mismatch"},
 		{"unknown user", func(c *schema.ProcConfig) { c.User = "nosuchuser" }, `key "user": "nosuchuser": no such user in ` + filepath.Join(e.root, "images/busybox/contents-")},
-		{"missing volume", func(c *schema.ProcConfig) { c.Volumes = []schema.Volume{{Host: "/no/such/dir", Container: "/data"}} }, "volumes: item 1: host dir"},
+		{"missing volume", func(c *schema.ProcConfig) { c.Volumes = []schema.Volume{{Host: "/no/such/dir", Container: "/data"}} }, `key "volumes": item 1: host dir`},
 	}
 	for _, f := range failures {
 		t.Run(f.name, func(t *testing.T) {

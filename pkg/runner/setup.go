@@ -91,12 +91,13 @@ func (r *Runner) Setup(ctx context.Context, p *Proc) (err error) {
 	}
 	var volumes []container.Mount
 	for i, v := range cfg.Volumes {
+		// A bad host dir is bad input (exit 2 naming the key), as the other checks of proc.yaml.
 		fi, err := os.Stat(v.Host)
 		if err != nil {
-			return fmt.Errorf("%s: volumes: item %d: host dir: %w", p.Path, i+1, err)
+			return &schema.Error{File: p.Path, Key: "volumes", Msg: fmt.Sprintf("item %d: host dir: %v", i+1, err), Err: err}
 		}
 		if !fi.IsDir() {
-			return fmt.Errorf("%s: volumes: item %d: host dir %s is not a directory", p.Path, i+1, v.Host)
+			return &schema.Error{File: p.Path, Key: "volumes", Msg: fmt.Sprintf("item %d: host dir %s is not a directory", i+1, v.Host)}
 		}
 		volumes = append(volumes, container.Mount{Source: filepath.Clean(v.Host), Target: filepath.Clean(v.Container)})
 	}
@@ -232,9 +233,10 @@ func (r *Runner) Setup(ctx context.Context, p *Proc) (err error) {
 	if err := swapDir(app, l.App()); err != nil {
 		return err
 	}
-	// Mount points of the volumes (those under /app are in the new app).
+	// Mount points of the volumes (those under /app are in the new app), made without
+	// following symlinks: the build (or a container) may have put one on the way.
 	for _, v := range volumes {
-		if err := os.MkdirAll(filepath.Join(l.Rootfs(), v.Target), 0o755); err != nil {
+		if err := mkdirMountPoint(l.Rootfs(), v.Target); err != nil {
 			return err
 		}
 	}
@@ -255,7 +257,7 @@ func procCommand(p *Proc, app string) (string, error) {
 	if cfg.Cmd != "" {
 		return cfg.Cmd, nil
 	}
-	pf, err := schema.LoadProcfile(filepath.Join(app, "Procfile"))
+	pf, err := loadProcfileIn(app)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", &schema.Error{File: p.Path, Key: "proc_name", Msg: fmt.Sprintf("no cmd, and the build has no /app/Procfile to find %q in", cfg.ProcName)}
 	}
@@ -275,6 +277,57 @@ func procCommand(p *Proc, app string) (string, error) {
 	return cmd, nil
 }
 
+// loadProcfileIn loads the Procfile of the unpacked build at app, through an os.Root so that
+// a Procfile that is a symlink cannot make setup read a host file (say /etc/shadow) into the
+// proc's command or an error message.
+func loadProcfileIn(app string) (schema.Procfile, error) {
+	root, err := os.OpenRoot(app)
+	if err != nil {
+		return schema.Procfile{}, err
+	}
+	defer root.Close()
+	data, err := root.ReadFile("Procfile")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) && !errors.Is(err, fs.ErrNotExist) {
+			return schema.Procfile{}, fmt.Errorf("read /app/Procfile: %w", pe.Err)
+		}
+		return schema.Procfile{}, err
+	}
+	return schema.ParseProcfile("/app/Procfile", data)
+}
+
+// mkdirMountPoint creates the mount point target (absolute, inside the container) under the
+// proc's root filesystem rootfs, through an os.Root and without following symlinks: it stops
+// at a symlink (or a non-directory), leaving that to the container runtime, which creates
+// missing mount points itself and resolves them inside the container. A plain MkdirAll would
+// follow a symlink of the build (app/data -> /etc) and create folders on the host.
+func mkdirMountPoint(rootfs, target string) error {
+	root, err := os.OpenRoot(rootfs)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	p := ""
+	for _, el := range strings.Split(strings.Trim(path.Clean(target), "/"), "/") {
+		p = path.Join(p, el)
+		fi, err := root.Lstat(p)
+		switch {
+		case err == nil && fi.IsDir():
+			continue
+		case err == nil:
+			return nil // a symlink or a file: not ours to follow
+		case errors.Is(err, fs.ErrNotExist):
+			if err := root.Mkdir(p, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("mount point %s: %w", target, err)
+			}
+		default:
+			return fmt.Errorf("mount point %s: %w", target, err)
+		}
+	}
+	return nil
+}
+
 // urlBase is the name a build is cached under: the last element of the URL's path.
 func urlBase(raw string) (string, error) {
 	p := raw
@@ -292,7 +345,9 @@ func urlBase(raw string) (string, error) {
 // open keeps the old one), owned by root and group gid, with mode.
 func writeFile(path string, data []byte, mode fs.FileMode, gid int) error {
 	tmp := path + ".new"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	// O_EXCL after removing a leftover: never write through a symlink planted at tmp.
+	_ = os.Remove(tmp)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return err
 	}

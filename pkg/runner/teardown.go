@@ -67,11 +67,19 @@ func (r *Runner) Teardown(ctx context.Context, procYAML string) error {
 
 	// Mounts below the folder in this mount namespace (containers mount in their own, so
 	// normally there are none), then the folder.
-	mps, _ := mountinfo.Below(procDir) // no mount table: nothing to unmount
+	// A volume still mounted below the folder would be emptied by RemoveAll, so anything that
+	// keeps us from knowing or undoing the mounts stops the teardown before it removes a file.
+	mps, err := mountinfo.Below(procDir)
+	if err != nil {
+		return fmt.Errorf("tear down %s: list mounts: %w", l.Name, err)
+	}
 	for _, mp := range mps {
 		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 			errs = append(errs, fmt.Errorf("unmount %s: %w", mp, err))
 		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("tear down %s: %w (nothing removed)", l.Name, errors.Join(errs...))
 	}
 	if err := os.RemoveAll(procDir); err != nil {
 		errs = append(errs, err)

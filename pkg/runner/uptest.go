@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
-	"path/filepath"
 
 	"github.com/vr-paas/vr/pkg/container"
 	"github.com/vr-paas/vr/pkg/uptest"
@@ -30,7 +30,14 @@ func (r *Runner) Uptest(ctx context.Context, p *Proc) ([]uptest.Result, error) {
 	if cfg.ProcName == "" {
 		return []uptest.Result{}, nil
 	}
-	names, err := uptest.List(filepath.Join(l.App(), "uptests", cfg.ProcName))
+	// Listed through an os.Root of /app: the build (or the proc, which owns /app) may have
+	// made uptests/<proc_name> a symlink to a host folder, whose names must not show.
+	app, err := os.OpenRoot(l.App())
+	if err != nil {
+		return nil, fmt.Errorf("proc %s: %w", l.Name, err)
+	}
+	names, err := uptest.ListFS(app.FS(), path.Join("uptests", cfg.ProcName))
+	_ = app.Close()
 	if err != nil {
 		return nil, fmt.Errorf("proc %s: %w", l.Name, err)
 	}

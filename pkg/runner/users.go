@@ -102,7 +102,7 @@ func findEntry(file, name string) ([]string, error) {
 // ResolveIn returns the host path of p (absolute, as seen inside the root filesystem at
 // sysroot), following symlinks as they resolve inside it: an absolute link target is taken
 // relative to sysroot, and ".." never climbs above it. Components that do not exist are
-// kept as they are.
+// kept as they are. A path that takes more than 40 symlinks gives "" (nothing is there).
 func ResolveIn(sysroot, p string) string {
 	sysroot = filepath.Clean(sysroot)
 	todo := strings.Split(strings.Trim(path.Clean("/"+p), "/"), "/")
@@ -119,11 +119,15 @@ func ResolveIn(sysroot, p string) string {
 		}
 		next := path.Join(cur, el)
 		target, err := os.Readlink(filepath.Join(sysroot, next))
-		if err != nil || hops > 40 {
+		if err != nil {
 			cur = next
 			continue
 		}
-		hops++
+		if hops++; hops > maxSymlinkHops {
+			// Too many links (a loop, or a long chain): the path resolves to nothing, rather
+			// than to a host path that still holds a link the host would follow.
+			return ""
+		}
 		if strings.HasPrefix(target, "/") {
 			cur = "/"
 		}
@@ -131,6 +135,9 @@ func ResolveIn(sysroot, p string) string {
 	}
 	return filepath.Join(sysroot, cur)
 }
+
+// maxSymlinkHops is how many symlinks ResolveIn follows, as Linux's MAXSYMLINKS.
+const maxSymlinkHops = 40
 
 // existsIn reports whether p exists inside the root filesystem at sysroot.
 func existsIn(sysroot, p string) bool {

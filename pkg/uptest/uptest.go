@@ -87,7 +87,13 @@ type Suite struct {
 // List returns the names of the uptests in dir, sorted, without those starting with ".". A
 // missing dir has no tests (nil, nil).
 func List(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
+	return ListFS(os.DirFS(dir), ".")
+}
+
+// ListFS is List for the folder dir of fsys; with the fs.FS of an os.Root, symlinks cannot
+// take the listing out of that root.
+func ListFS(fsys fs.FS, dir string) ([]string, error) {
+	ents, err := fs.ReadDir(fsys, dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
