@@ -77,6 +77,9 @@ func builderOptions(d *cli.Deps, c containerFlags) (builder.Options, error) {
 }
 
 func runBuild(ctx context.Context, d *cli.Deps, opts buildOptions) error {
+	if opts.Timeout < 0 {
+		return cli.Usagef("--timeout %s: expected a duration of 0 (no limit) or more", opts.Timeout)
+	}
 	job, err := schema.LoadBuildJob(opts.File)
 	if err != nil {
 		return err

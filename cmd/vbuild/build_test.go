@@ -94,6 +94,7 @@ func TestBuildBadInput(t *testing.T) {
 		{Args: []string{"build", "--cpu-shares", "1", ok}, Code: 2, Stderr: "--cpu-shares 1", StderrLine: true},
 		{Args: []string{"build", "--memory", "1G", "--memory-swap", "512M", ok}, Code: 2, Stderr: "is less than --memory", StderrLine: true},
 		{Args: []string{"cache", "purge", "a-b"}, Code: 2, StderrLine: true},
+		{Args: []string{"build", "--timeout", "-5m", ok}, Code: 2, Stderr: "vbuild: --timeout -5m0s: expected a duration of 0 (no limit) or more", StderrLine: true},
 	})
 }
 

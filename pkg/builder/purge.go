@@ -46,7 +46,9 @@ func PurgeCache(ctx context.Context, app string, opts Options) ([]Purged, error)
 			return nil, err
 		}
 		for _, e := range ents {
-			if n := e.Name(); isAppFolder(n, app) && !contains(names, n) {
+			// A purge killed between its rename and its removal left "<folder>.purge-<id>".
+			n, _, _ := strings.Cut(e.Name(), ".purge-")
+			if isAppFolder(n, app) && !contains(names, n) {
 				names = append(names, n)
 			}
 		}
@@ -70,6 +72,14 @@ func PurgeCache(ctx context.Context, app string, opts Options) ([]Purged, error)
 			}
 			if err := unmountBelow(p.cache()); err != nil {
 				return err
+			}
+			leftovers, _ := filepath.Glob(p.cache() + ".purge-*")
+			for _, trash := range leftovers {
+				size, _ := treeSize(trash)
+				if err := os.RemoveAll(trash); err != nil {
+					return err
+				}
+				out = append(out, Purged{Dir: trash, Bytes: size})
 			}
 			size, err := treeSize(p.cache())
 			if errors.Is(err, fs.ErrNotExist) {
