@@ -12,17 +12,13 @@
 package apache
 
 import (
-	"context"
 	"fmt"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vr-paas/vr/pkg/balancer"
 	"github.com/vr-paas/vr/pkg/balancer/poolfile"
-	"github.com/vr-paas/vr/pkg/transport"
 )
 
 // Defaults.
@@ -73,10 +69,8 @@ func New(c Config, env balancer.Env) (*Balancer, error) {
 		Parse:    Parse,
 	}
 	if c.PIDFile != "" {
-		spec.Reload = func(ctx context.Context, t transport.Transport, _ string, _ []string, _ bool) error {
-			_, err := t.Run(ctx, transport.Cmd{Argv: ReloadArgv(c.PIDFile, o.ReloadCmd, 10*time.Second)})
-			return err
-		}
+		spec.Reload = poolfile.WaitingReload(c.PIDFile, o.ReloadCmd, busyChild,
+			"apache still runs children of before the reload")
 	}
 	pb, err := poolfile.New(spec, env)
 	if err != nil {
@@ -118,35 +112,10 @@ func Parse(pool string, data []byte) ([]string, error) {
 	return balancer.Sorted(nodes), nil
 }
 
-// reloadScript runs the reload command, then waits until the children of the parent process
-// that existed before the reload have exited (a graceful restart lets them finish the requests
-// they serve, then they exit; the new generation serves the new configuration). $1 pid file,
-// $2 reload command, $3 tenths of a second to wait.
-const reloadScript = `pidfile=$1
-old=
-if [ -r "$pidfile" ]; then
-  parent=$(cat "$pidfile")
-  old=$(ps -o pid= --ppid "$parent" 2>/dev/null)
-fi
-sh -c "$2" || exit
-[ -n "$old" ] || exit 0
-i=0
-while [ "$i" -lt "$3" ]; do
-  busy=
-  for p in $old; do
-    if [ "$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')" = "$parent" ]; then busy=$p; fi
-  done
-  [ -z "$busy" ] && exit 0
-  sleep 0.05
-  i=$((i+1))
-done
-echo "apache (parent $parent) still runs children of before the reload after $(($3/20))s" >&2
-exit 1`
-
-// ReloadArgv is the command that runs reload and waits (at most wait) for the old children.
-func ReloadArgv(pidFile, reload string, wait time.Duration) []string {
-	return []string{"sh", "-c", reloadScript, "sh", pidFile, reload, strconv.Itoa(int(wait / (50 * time.Millisecond)))}
-}
+// busyChild marks an old child of the Apache parent still busy while it is still that
+// parent's child (a graceful restart lets old children finish their requests, then they exit)
+// — see poolfile.WaitingReload.
+const busyChild = `if [ "$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')" = "$parent" ]; then busy=$p; fi`
 
 var (
 	_ balancer.Balancer    = (*Balancer)(nil)

@@ -11,17 +11,13 @@
 package nginx
 
 import (
-	"context"
 	"fmt"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vr-paas/vr/pkg/balancer"
 	"github.com/vr-paas/vr/pkg/balancer/poolfile"
-	"github.com/vr-paas/vr/pkg/transport"
 )
 
 // Defaults, as in the original (include_dir, reload_cmd) and new (check_cmd).
@@ -76,10 +72,8 @@ func New(c Config, env balancer.Env) (*Balancer, error) {
 		Parse:    Parse,
 	}
 	if pidFile != "none" {
-		spec.Reload = func(ctx context.Context, t transport.Transport, _ string, _ []string, _ bool) error {
-			_, err := t.Run(ctx, transport.Cmd{Argv: ReloadArgv(pidFile, o.ReloadCmd, 10*time.Second)})
-			return err
-		}
+		spec.Reload = poolfile.WaitingReload(pidFile, o.ReloadCmd, busyWorker,
+			"nginx still runs its old workers after reload: it did not load the new configuration (see its error log)")
 	}
 	pb, err := poolfile.New(spec, env)
 	if err != nil {
@@ -108,35 +102,10 @@ func Render(pool string, nodes []string) []byte {
 	return []byte(b.String())
 }
 
-// reloadScript runs the reload command, then waits until every worker the master had
-// before is retiring ("worker process is shutting down": it has closed its listening sockets)
-// or gone. $1 pid file, $2 reload command, $3 tenths of a second to wait.
-const reloadScript = `pidfile=$1
-old=
-if [ -r "$pidfile" ]; then
-  master=$(cat "$pidfile")
-  old=$(ps -o pid= --ppid "$master" 2>/dev/null)
-fi
-sh -c "$2" || exit
-[ -n "$old" ] || exit 0
-i=0
-while [ "$i" -lt "$3" ]; do
-  busy=
-  for p in $old; do
-    case "$(ps -o args= -p "$p" 2>/dev/null)" in *"worker process") busy=$p ;; esac
-  done
-  [ -z "$busy" ] && exit 0
-  sleep 0.05
-  i=$((i+1))
-done
-echo "nginx (master $master) still runs its old workers after reload: it did not load the new configuration (see its error log)" >&2
-exit 1`
-
-// ReloadArgv is the command that runs reload and waits (at most wait) for nginx to retire
-// its old workers.
-func ReloadArgv(pidFile, reload string, wait time.Duration) []string {
-	return []string{"sh", "-c", reloadScript, "sh", pidFile, reload, strconv.Itoa(int(wait / (50 * time.Millisecond)))}
-}
+// busyWorker marks an old child of the nginx master still busy while it is a worker that
+// has not begun retiring ("worker process is shutting down": it has closed its listening
+// sockets) — see poolfile.WaitingReload.
+const busyWorker = `case "$(ps -o args= -p "$p" 2>/dev/null)" in *"worker process") busy=$p ;; esac`
 
 var (
 	upstreamRe = regexp.MustCompile(`upstream +(.*?) +{`)
